@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Hot C kernels are compiled -O3 even in debug builds: the tests run real models and
+// an -O0 kernel is 10-30x slower. ISA-specific paths are picked at run time inside the C target.
+let kernelFlags: [CSetting] = [.unsafeFlags(["-O3", "-fno-math-errno"])]
+
+let package = Package(
+    name: "Shardline",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "shardline", targets: ["shardline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            path: "Sources/COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "ShardlineKernels", cSettings: kernelFlags),
+        .target(name: "Compute", dependencies: ["ShardlineKernels", "COpenBLAS"]),
+        .target(name: "ModelFormats"),
+        .target(name: "Tokenizers"),
+        .target(name: "Models", dependencies: ["Compute", "ModelFormats"]),
+        .executableTarget(
+            name: "shardline",
+            dependencies: [
+                "Models", "ModelFormats", "Tokenizers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
+        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "ModelFormats", "Tokenizers"]),
+        .testTarget(name: "ShardlineCLITests", dependencies: ["shardline"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

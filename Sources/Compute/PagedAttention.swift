@@ -1,0 +1,90 @@
+import ShardlineKernels
+
+/// One layer's K and V cache: `slots = numBlocks × blockSize` rows of `numKVHeads × headDim`.
+/// Slot s lives in block s / blockSize; a sequence's block table lists its blocks in order.
+public struct PagedKVCache: Sendable {
+    public let keys: Tensor
+    public let values: Tensor
+    public let blockSize: Int
+    public let numKVHeads: Int
+    public let headDim: Int
+
+    public init(numBlocks: Int, blockSize: Int, numKVHeads: Int, headDim: Int) {
+        keys = Tensor(zeros: [numBlocks * blockSize, numKVHeads * headDim])
+        values = Tensor(zeros: [numBlocks * blockSize, numKVHeads * headDim])
+        self.blockSize = blockSize
+        self.numKVHeads = numKVHeads
+        self.headDim = headDim
+    }
+
+    public var numBlocks: Int { keys.rowCount / blockSize }
+
+    /// Stores row i of `k`/`v` at slot `slotMapping[i]`.
+    public func write(keys k: Tensor, values v: Tensor, slotMapping: [Int32]) {
+        precondition(k.rowCount == slotMapping.count && v.rowCount == slotMapping.count, "KV write: rows vs slots")
+        let width = numKVHeads * headDim
+        for (i, slot) in slotMapping.enumerated() {
+            precondition(slot >= 0 && Int(slot) < keys.rowCount, "KV write: slot \(slot) outside cache")
+            keys.row(Int(slot)).update(from: k.row(i), count: width)
+            values.row(Int(slot)).update(from: v.row(i), count: width)
+        }
+    }
+}
+
+/// The query rows of one sequence in a batch and where its keys live.
+public struct AttentionSequence: Sendable {
+    /// Rows of the batch's query tensor that belong to this sequence.
+    public var queryRows: Range<Int>
+    /// Position of the first query row; earlier positions are already in the cache.
+    public var firstPosition: Int
+    /// Physical block of each logical block of the sequence.
+    public var blockTable: [Int32]
+
+    public init(queryRows: Range<Int>, firstPosition: Int, blockTable: [Int32]) {
+        self.queryRows = queryRows
+        self.firstPosition = firstPosition
+        self.blockTable = blockTable
+    }
+}
+
+/// Causal grouped-query attention over paged K/V for a batch mixing prefill chunks and decodes.
+/// This step's K/V must already be written. `slidingWindow` limits each query to its last
+/// `window` positions. Returns [rows, numHeads·headDim].
+public func pagedAttention(
+    queries q: Tensor, cache: PagedKVCache, sequences: [AttentionSequence],
+    numHeads: Int, scale: Float, slidingWindow: Int? = nil, pool: ThreadPool = .shared
+) -> Tensor {
+    let headDim = cache.headDim
+    precondition(q.rowLength == numHeads * headDim, "attention: query width \(q.rowLength)")
+    precondition(numHeads % cache.numKVHeads == 0, "attention: \(numHeads) heads over \(cache.numKVHeads) KV heads")
+    let group = numHeads / cache.numKVHeads
+    let out = Tensor(zeros: q.shape)
+    // Flatten (row, head) work items so decode batches and long prefills both split evenly.
+    var items: [(seq: Int, row: Int)] = []
+    var maxContext = 1
+    for (s, seq) in sequences.enumerated() {
+        let needed = seq.firstPosition + seq.queryRows.count
+        precondition(seq.blockTable.count * cache.blockSize >= needed, "attention: block table too short for \(needed) positions")
+        maxContext = max(maxContext, needed)
+        for row in seq.queryRows { items.append((s, row)) }
+    }
+    let total = items.count * numHeads
+    pool.parallelFor(total, minChunk: 4) { range in
+        var scores = [Float](repeating: 0, count: maxContext)
+        scores.withUnsafeMutableBufferPointer { scratch in
+            for index in range {
+                let item = items[index / numHeads], head = index % numHeads
+                let seq = sequences[item.seq]
+                let position = seq.firstPosition + (item.row - seq.queryRows.lowerBound)
+                let first = slidingWindow.map { max(0, position - $0 + 1) } ?? 0
+                seq.blockTable.withUnsafeBufferPointer { table in
+                    sl_paged_attention_head_f32(
+                        q.row(item.row) + head * headDim, cache.keys.data, cache.values.data,
+                        table.baseAddress, cache.blockSize, cache.numKVHeads, head / group,
+                        headDim, first, position, scale, scratch.baseAddress, out.row(item.row) + head * headDim)
+                }
+            }
+        }
+    }
+    return out
+}

@@ -1,0 +1,79 @@
+/// Owned, 64-byte aligned f32 memory. Shared by the tensors that view it.
+public final class TensorStorage: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let count: Int
+
+    public init(count: Int) {
+        self.count = count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
+        pointer = raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+}
+
+/// A dense row-major f32 tensor: a shape over a window of shared storage.
+/// Views (`rows`, `reshaped`) alias their parent, as in PyTorch; `copy()` makes an independent tensor.
+public struct Tensor: @unchecked Sendable {
+    public let shape: [Int]
+    public let storage: TensorStorage
+    public let offset: Int
+
+    public init(zeros shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in \(shape)")
+        self.shape = shape
+        self.storage = TensorStorage(count: shape.reduce(1, *))
+        self.offset = 0
+    }
+
+    public init(shape: [Int], values: [Float]) {
+        precondition(shape.reduce(1, *) == values.count, "Tensor: \(values.count) values for shape \(shape)")
+        self.init(zeros: shape)
+        values.withUnsafeBufferPointer { src in
+            if let base = src.baseAddress { storage.pointer.update(from: base, count: values.count) }
+        }
+    }
+
+    init(shape: [Int], storage: TensorStorage, offset: Int) {
+        precondition(offset + shape.reduce(1, *) <= storage.count, "Tensor: view outside storage")
+        self.shape = shape
+        self.storage = storage
+        self.offset = offset
+    }
+
+    public var count: Int { shape.reduce(1, *) }
+    public var rank: Int { shape.count }
+    /// Elements in one row (the last dimension).
+    public var rowLength: Int { shape.last ?? 1 }
+    public var rowCount: Int { rowLength == 0 ? 0 : count / rowLength }
+    public var data: UnsafeMutablePointer<Float> { storage.pointer + offset }
+
+    public func row(_ i: Int) -> UnsafeMutablePointer<Float> {
+        precondition(i >= 0 && i < rowCount, "Tensor: row \(i) of \(rowCount)")
+        return data + i * rowLength
+    }
+
+    /// Rows `[range]` of a tensor viewed as [rows, rowLength].
+    public func rows(_ range: Range<Int>) -> Tensor {
+        precondition(range.lowerBound >= 0 && range.upperBound <= rowCount, "Tensor: rows \(range) of \(rowCount)")
+        return Tensor(shape: [range.count, rowLength], storage: storage, offset: offset + range.lowerBound * rowLength)
+    }
+
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        precondition(newShape.reduce(1, *) == count, "Tensor: cannot reshape \(shape) to \(newShape)")
+        return Tensor(shape: newShape, storage: storage, offset: offset)
+    }
+
+    public func copy() -> Tensor {
+        let t = Tensor(zeros: shape)
+        t.data.update(from: data, count: count)
+        return t
+    }
+
+    public func toArray() -> [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
+
+    public subscript(row: Int, column: Int) -> Float {
+        get { self.row(row)[column] }
+        nonmutating set { self.row(row)[column] = newValue }
+    }
+}

@@ -1,0 +1,53 @@
+// Norms and activations. Memory-bound and short; plain loops the compiler vectorizes.
+#include "ShardlineKernels.h"
+#include <math.h>
+
+void sl_rmsnorm_f32(const float *x, const float *w, float *out, size_t n, float eps, int unit_offset) {
+    double ss = 0;  // double: matches PyTorch's f32 result closely for long rows
+    for (size_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    float inv = 1.0f / sqrtf((float)(ss / (double)n) + eps);
+    if (unit_offset) {
+        for (size_t i = 0; i < n; i++) out[i] = x[i] * inv * (1.0f + w[i]);
+    } else {
+        for (size_t i = 0; i < n; i++) out[i] = x[i] * inv * w[i];
+    }
+}
+
+void sl_rope_f32(float *x, size_t n_heads, size_t head_dim, const float *cos, const float *sin) {
+    size_t half = head_dim / 2;
+    for (size_t h = 0; h < n_heads; h++) {
+        float *v = x + h * head_dim;
+        for (size_t i = 0; i < half; i++) {
+            float a = v[i], b = v[i + half];
+            v[i] = a * cos[i] - b * sin[i];
+            v[i + half] = b * cos[i] + a * sin[i];
+        }
+    }
+}
+
+void sl_silu_mul_f32(const float *gate_up, float *out, size_t n) {
+    const float *up = gate_up + n;
+    for (size_t i = 0; i < n; i++) {
+        float g = gate_up[i];
+        out[i] = g / (1.0f + expf(-g)) * up[i];
+    }
+}
+
+void sl_gelu_tanh_mul_f32(const float *gate_up, float *out, size_t n) {
+    const float *up = gate_up + n;
+    const float k = 0.7978845608028654f;  // sqrt(2/pi)
+    for (size_t i = 0; i < n; i++) {
+        float g = gate_up[i];
+        out[i] = 0.5f * g * (1.0f + tanhf(k * (g + 0.044715f * g * g * g))) * up[i];
+    }
+}
+
+void sl_softmax_f32(float *x, size_t n) {
+    if (n == 0) return;
+    float m = x[0];
+    for (size_t i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
+    float sum = 0;
+    for (size_t i = 0; i < n; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
+    float inv = 1.0f / sum;
+    for (size_t i = 0; i < n; i++) x[i] *= inv;
+}

@@ -1,0 +1,47 @@
+// SIMD inner loops for Shardline. No allocation, no threads: callers own memory and parallelism.
+// ISA-specific variants (AVX2/FMA) are chosen at run time; every kernel has a portable fallback.
+#ifndef SHARDLINE_KERNELS_H
+#define SHARDLINE_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when the AVX2+FMA paths are in use on this CPU.
+int sl_has_avx2_fma(void);
+/// A spin-wait hint (x86 `pause`), for the thread pool's spin loop.
+void sl_cpu_relax(void);
+
+float sl_dot_f32(const float *a, const float *b, size_t n);
+/// y += alpha * x
+void sl_axpy_f32(float *y, const float *x, float alpha, size_t n);
+
+/// out = x / rms(x) * (w or 1 + w). `unit_offset` selects Gemma's (1 + w).
+void sl_rmsnorm_f32(const float *x, const float *w, float *out, size_t n, float eps, int unit_offset);
+/// Rotary embedding, rotate-half (GPT-NeoX/HF) layout, in place on `n_heads` heads of `head_dim`.
+/// `cos`/`sin` hold head_dim/2 values for this token's position.
+void sl_rope_f32(float *x, size_t n_heads, size_t head_dim, const float *cos, const float *sin);
+/// out[i] = silu(gate_up[i]) * gate_up[n + i], i < n.
+void sl_silu_mul_f32(const float *gate_up, float *out, size_t n);
+/// out[i] = gelu_tanh(gate_up[i]) * gate_up[n + i], i < n.
+void sl_gelu_tanh_mul_f32(const float *gate_up, float *out, size_t n);
+/// In-place numerically stable softmax.
+void sl_softmax_f32(float *x, size_t n);
+
+/// Attention of one query head over paged K/V.
+/// Cache layout: [num_blocks][block_size][num_kv_heads][head_dim], keys and values separately.
+/// Keys at positions [first_pos, last_pos] are attended (causal end and sliding-window start
+/// are the caller's). `scores` is scratch of at least last_pos + 1 floats.
+void sl_paged_attention_head_f32(
+    const float *q, const float *key_cache, const float *value_cache,
+    const int32_t *block_table, size_t block_size, size_t num_kv_heads, size_t kv_head,
+    size_t head_dim, size_t first_pos, size_t last_pos, float scale,
+    float *scores, float *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

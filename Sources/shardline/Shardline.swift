@@ -1,0 +1,15 @@
+import ArgumentParser
+
+@main
+struct Shardline: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shardline",
+        abstract: "Shardline: an LLM inference and serving engine.",
+        subcommands: [GenerateCommand.self])
+}
+
+/// A user-facing failure: ArgumentParser prints it as one `Error: …` line and exits non-zero.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
