@@ -41,10 +41,11 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     /// Runs `body(worker)` once on each of `threadCount` threads (the caller is worker 0) and
-    /// returns when all are done. Re-entrant calls and calls racing another user run inline.
+    /// returns when all are done. Re-entrant calls and calls racing another user run every
+    /// worker's share inline, on the calling thread.
     public func run(_ body: @escaping (Int) -> Void) {
         if threadCount == 1 || !busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
-            body(0)
+            for worker in 0..<threadCount { body(worker) }
             return
         }
         task = body

@@ -18,10 +18,6 @@ final class BPEModel: Sendable {
     /// ids of `<0x00>`…`<0xFF>` when byte_fallback is on.
     let byteFallbackIds: [Int]?
     let ignoreMerges: Bool
-    /// word → ids; words repeat a lot in real text ("Ġthe", "Ċ", …).
-    private let cache = Mutex<[String: [Int]]>([:])
-    private static let cacheLimit = 200_000
-
     init(json model: JSONObject) throws {
         let type = try model.string("type") ?? "BPE"  // HF omits "type" in some old files
         guard type == "BPE" else {
@@ -103,16 +99,6 @@ final class BPEModel: Sendable {
     /// Encodes one pre-tokenized word (already in the vocabulary's alphabet).
     func encode(word: String) -> [Int] {
         if word.isEmpty { return [] }
-        if let hit = cache.withLock({ $0[word] }) { return hit }
-        let ids = encodeUncached(word)
-        cache.withLock { cache in
-            if cache.count >= BPEModel.cacheLimit { cache.removeAll(keepingCapacity: true) }
-            cache[word] = ids
-        }
-        return ids
-    }
-
-    private func encodeUncached(_ word: String) -> [Int] {
         if ignoreMerges, let id = vocab[word] { return [id] }
         var symbols: [Int] = []
         symbols.reserveCapacity(word.unicodeScalars.count)
@@ -227,4 +213,26 @@ private struct MergeHeap {
         }
         return top
     }
+}
+
+/// word → ids cache. Real text repeats words constantly ("Ġthe", "Ċ", "ĠĠĠ"), so most pieces skip
+/// BPE entirely. Kept outside the immutable model so a tokenizer copy can get a fresh one.
+final class WordCache: Sendable {
+    private let storage = Mutex<[String: [Int]]>([:])
+    private let limit: Int
+
+    init(limit: Int = 200_000) { self.limit = limit }
+
+    func ids(for word: String, compute: (String) -> [Int]) -> [Int] {
+        if let hit = storage.withLock({ $0[word] }) { return hit }
+        let ids = compute(word)
+        storage.withLock { cache in
+            // Crude bound on memory: start over rather than track recency.
+            if cache.count >= limit { cache.removeAll(keepingCapacity: true) }
+            cache[word] = ids
+        }
+        return ids
+    }
+
+    var count: Int { storage.withLock { $0.count } }
 }

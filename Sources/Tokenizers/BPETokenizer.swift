@@ -60,6 +60,7 @@ public struct BPETokenizer: Sendable {
     }
 
     let core: Core
+    let cache: WordCache
 
     /// Loads `tokenizer.json` and, if present, `tokenizer_config.json` from `directory`.
     public init(directory: URL) throws {
@@ -75,7 +76,16 @@ public struct BPETokenizer: Sendable {
     /// Loads an explicit `tokenizer.json`; `configFile` is optional and ignored when missing.
     public init(tokenizerFile: URL, configFile: URL? = nil) throws {
         core = try Core(tokenizerPath: tokenizerFile.path, configPath: configFile?.path)
+        cache = WordCache()
     }
+
+    private init(core: Core, cache: WordCache) {
+        self.core = core
+        self.cache = cache
+    }
+
+    /// Same tokenizer with an empty word cache (for cold-start timing).
+    func withFreshCache() -> BPETokenizer { BPETokenizer(core: core, cache: WordCache()) }
 
     public var bosTokenId: Int? { core.bosTokenId }
     public var eosTokenId: Int? { core.eosTokenId }
@@ -106,7 +116,8 @@ public struct BPETokenizer: Sendable {
             case .text(let raw):
                 let normalized = core.normalizer?.apply(raw) ?? raw
                 let pieces = core.preTokenizer?.apply([normalized]) ?? [normalized]
-                for piece in pieces { ids += core.model.encode(word: piece) }
+                let model = core.model
+                for piece in pieces { ids += cache.ids(for: piece, compute: model.encode(word:)) }
             }
         }
         if addSpecialTokens, let post = core.postProcessor { ids = post.apply(ids) }

@@ -24,7 +24,7 @@ struct JSONObject {
         }
         let object: Any
         do {
-            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            object = try JSONObject.parse(data)
         } catch {
             let reason = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String
                 ?? error.localizedDescription
@@ -34,6 +34,31 @@ struct JSONObject {
             throw TokenizerError.malformedJSON(path: path, reason: "top level is not a JSON object")
         }
         return JSONObject(dict: dict, path: path, location: "")
+    }
+
+    /// `JSONSerialization` on Linux silently drops a raw U+FEFF at the start of a string value
+    /// (a vocabulary entry or a test string can legitimately begin with a BOM), so every raw
+    /// EF BB BF is rewritten to the escape `\ufeff`, which survives. A leading document BOM is
+    /// skipped. The bytes EF BB BF can only ever encode U+FEFF, so the rewrite is exact.
+    static func parse(_ data: Data) throws -> Any {
+        var bytes = [UInt8](data)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        if let first = bytes.firstIndex(of: 0xEF) {
+            var out: [UInt8] = Array(bytes[..<first])
+            out.reserveCapacity(bytes.count + 16)
+            var i = first
+            while i < bytes.count {
+                if bytes[i] == 0xEF, i + 2 < bytes.count, bytes[i + 1] == 0xBB, bytes[i + 2] == 0xBF {
+                    out += Array(#"\ufeff"#.utf8)
+                    i += 3
+                } else {
+                    out.append(bytes[i])
+                    i += 1
+                }
+            }
+            bytes = out
+        }
+        return try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
     }
 
     func fieldName(_ key: String) -> String { location.isEmpty ? key : "\(location).\(key)" }

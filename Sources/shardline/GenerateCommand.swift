@@ -78,14 +78,10 @@ struct GenerateCommand: AsyncParsableCommand {
         return prompts
     }
 
+    /// Fields in a fixed order (prompt ids, generated ids, text) so lines diff cleanly.
     private func jsonLine(promptIds: [Int], ids: [Int], text: String) throws -> String {
-        struct Line: Encodable {
-            let prompt_token_ids: [Int]
-            let token_ids: [Int]
-            let text: String
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(Line(prompt_token_ids: promptIds, token_ids: ids, text: text)), as: UTF8.self)
+        func list(_ xs: [Int]) -> String { "[" + xs.map(String.init).joined(separator: ",") + "]" }
+        let quoted = String(decoding: try JSONEncoder().encode(text), as: UTF8.self)
+        return "{\"prompt_token_ids\":\(list(promptIds)),\"token_ids\":\(list(ids)),\"text\":\(quoted)}"
     }
 }

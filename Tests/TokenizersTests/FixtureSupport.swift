@@ -16,7 +16,8 @@ enum Fixtures {
 
     static func json(_ relativePath: String) throws -> [String: Any] {
         let data = try Data(contentsOf: root.appendingPathComponent(relativePath))
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        // Same BOM-safe parsing as the tokenizer (Linux JSONSerialization drops a leading U+FEFF).
+        guard let object = try JSONObject.parse(data) as? [String: Any] else {
             throw LoadFailure(description: "\(relativePath) is not a JSON object")
         }
         return object
