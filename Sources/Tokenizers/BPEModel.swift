@@ -124,7 +124,7 @@ final class BPEModel: Sendable {
     }
 
     /// O(n²) loop: fastest for the short words that make up almost all text.
-    private func mergeSmall(_ input: [Int]) -> [Int] {
+    func mergeSmall(_ input: [Int]) -> [Int] {
         var symbols = input
         while symbols.count > 1 {
             var best: Merge? = nil
@@ -143,7 +143,7 @@ final class BPEModel: Sendable {
 
     /// Min-heap of candidate merges over a doubly linked list of symbols, ordered by
     /// (rank, position) like HF's `Word::merge_all`; stale candidates are skipped on pop.
-    private func mergeWithHeap(_ input: [Int]) -> [Int] {
+    func mergeWithHeap(_ input: [Int]) -> [Int] {
         let n = input.count
         var ids = input
         var prev = Array(-1..<(n - 1))
