@@ -74,12 +74,13 @@ final class BPEModel: Sendable {
         for (rank, entry) in raw.enumerated() {
             let left: String, right: String
             if let s = entry as? String {
-                // Split on the first space only: tokens never contain a raw space in byte-level
-                // vocabularies, but be lenient.
-                guard let space = s.firstIndex(of: " ") else {
+                // Split at the first space *scalar* (a Character-level search would miss a space
+                // followed by a combining mark, which Swift groups into one grapheme).
+                let scalars = s.unicodeScalars
+                guard let space = scalars.firstIndex(of: " ") else {
                     throw model.invalid("merges[\(rank)]", "expected \"left right\", got \(s.debugDescription)")
                 }
-                left = String(s[..<space]); right = String(s[s.index(after: space)...])
+                left = String(scalars[..<space]); right = String(scalars[scalars.index(after: space)...])
             } else if let pair = entry as? [Any], pair.count == 2, let l = pair[0] as? String, let r = pair[1] as? String {
                 left = l; right = r
             } else {

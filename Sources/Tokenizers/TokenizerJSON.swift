@@ -64,7 +64,12 @@ struct JSONObject {
     func fieldName(_ key: String) -> String { location.isEmpty ? key : "\(location).\(key)" }
 
     /// True when the key is absent or JSON null.
-    func isNull(_ key: String) -> Bool { dict[key] == nil || dict[key] is NSNull }
+    /// Compares the dynamic type instead of `is NSNull`: on Linux an `is`-check against a class
+    /// bridges a Swift dictionary value to NSDictionary, which costs ~0.5 s for a 151k vocab.
+    func isNull(_ key: String) -> Bool {
+        guard let value = dict[key] else { return true }
+        return type(of: value) == NSNull.self
+    }
 
     func invalid(_ key: String, _ reason: String) -> TokenizerError {
         .invalidField(path: path, field: fieldName(key), reason: reason)

@@ -1,0 +1,50 @@
+import Compute
+import Foundation
+import Testing
+
+@Suite struct PagedAttentionTests {
+    /// Dense causal GQA attention, straight from the definition.
+    func reference(q: [[Float]], k: [[Float]], v: [[Float]], numHeads: Int, numKV: Int, headDim: Int,
+                   firstPosition: Int, scale: Float, window: Int?) -> [[Float]] {
+        let group = numHeads / numKV
+        return q.indices.map { i in
+            let pos = firstPosition + i
+            let lo = window.map { max(0, pos - $0 + 1) } ?? 0
+            var out = [Float](repeating: 0, count: numHeads * headDim)
+            for h in 0..<numHeads {
+                let kh = h / group
+                let scores = (lo...pos).map { p in
+                    (0..<headDim).map { q[i][h * headDim + $0] * k[p][kh * headDim + $0] }.reduce(0, +) * scale
+                }
+                let m = scores.max()!
+                let e = scores.map { exp($0 - m) }
+                let z = e.reduce(0, +)
+                for (j, p) in (lo...pos).enumerated() {
+                    for d in 0..<headDim { out[h * headDim + d] += e[j] / z * v[p][kh * headDim + d] }
+                }
+            }
+            return out
+        }
+    }
+
+    @Test(arguments: [nil, 3] as [Int?])
+    func matchesDenseReferenceOnScatteredBlocks(window: Int?) {
+        var rng = SeededRandom(seed: 11)
+        let numHeads = 4, numKV = 2, headDim = 8, blockSize = 2, total = 7, first = 4
+        let cache = PagedKVCache(numBlocks: 8, blockSize: blockSize, numKVHeads: numKV, headDim: headDim)
+        let table: [Int32] = [6, 1, 7, 3]
+        let k = (0..<total).map { _ in (0..<numKV * headDim).map { _ in rng.next() } }
+        let v = (0..<total).map { _ in (0..<numKV * headDim).map { _ in rng.next() } }
+        let slots = (0..<total).map { table[$0 / blockSize] * Int32(blockSize) + Int32($0 % blockSize) }
+        cache.write(keys: Tensor(shape: [total, numKV * headDim], values: k.flatMap { $0 }),
+                    values: Tensor(shape: [total, numKV * headDim], values: v.flatMap { $0 }), slotMapping: slots)
+        let q = (first..<total).map { _ in (0..<numHeads * headDim).map { _ in rng.next() } }
+        let out = pagedAttention(
+            queries: Tensor(shape: [q.count, numHeads * headDim], values: q.flatMap { $0 }), cache: cache,
+            sequences: [AttentionSequence(queryRows: 0..<q.count, firstPosition: first, blockTable: table)],
+            numHeads: numHeads, scale: 0.35, slidingWindow: window)
+        let expected = reference(q: q, k: k, v: v, numHeads: numHeads, numKV: numKV, headDim: headDim,
+                                 firstPosition: first, scale: 0.35, window: window)
+        #expect(maxDiff(out.toArray(), expected.flatMap { $0 }) < 1e-5)
+    }
+}
