@@ -31,9 +31,9 @@ struct GenerateCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard prompt != nil || promptFile != nil else { throw ValidationError("give --prompt or --prompt-file") }
-        guard maxTokens > 0 else { throw ValidationError("--max-tokens must be positive") }
-        guard temperature >= 0, temperature.isFinite else { throw ValidationError("--temperature must be >= 0") }
+        guard prompt != nil || promptFile != nil else { throw CLIError("give --prompt or --prompt-file") }
+        guard maxTokens > 0 else { throw CLIError("--max-tokens must be positive") }
+        guard temperature >= 0, temperature.isFinite else { throw CLIError("--temperature must be >= 0") }
     }
 
     func run() async throws {
