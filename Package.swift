@@ -26,10 +26,12 @@ let package = Package(
         .target(name: "ModelFormats"),
         .target(name: "Tokenizers"),
         .target(name: "Models", dependencies: ["Compute", "ModelFormats"]),
+        .target(name: "Engine", dependencies: ["Tokenizers"]),
+        .target(name: "Distributed", dependencies: ["Engine", "Models", "Compute"]),
         .executableTarget(
             name: "shardline",
             dependencies: [
-                "Models", "ModelFormats", "Tokenizers",
+                "Models", "ModelFormats", "Tokenizers", "Engine", "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,6 +39,8 @@ let package = Package(
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "ModelFormats", "Tokenizers"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Engine", "Models", "Tokenizers"]),
         .testTarget(name: "ShardlineCLITests", dependencies: ["shardline"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,15 +1,35 @@
-/// Owned, 64-byte aligned f32 memory. Shared by the tensors that view it.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Owned, zeroed, 64-byte aligned f32 memory, shared by the tensors that view it. Large buffers
+/// (KV caches) come straight from mmap: zero pages that cost nothing until touched.
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
+    private let mapped: Bool
+    private static let mmapThreshold = 1 << 20
 
     public init(count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-        pointer = raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
+        let bytes = max(count, 1) * 4
+        if bytes >= Self.mmapThreshold,
+           let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED {
+            pointer = p.bindMemory(to: Float.self, capacity: max(count, 1))
+            mapped = true
+        } else {
+            let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+            pointer = raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
+            mapped = false
+        }
+        MemoryTracker.allocated(bytes)
     }
 
-    deinit { pointer.deallocate() }
+    deinit {
+        let bytes = max(count, 1) * 4
+        if mapped { munmap(pointer, bytes) } else { pointer.deallocate() }
+        MemoryTracker.released(bytes)
+    }
 }
 
 /// A dense row-major f32 tensor: a shape over a window of shared storage.

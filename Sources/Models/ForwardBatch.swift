@@ -26,6 +26,8 @@ public struct ForwardBatch: Sendable {
 /// What every decoder-only model offers the runner.
 public protocol CausalLanguageModel: Sendable {
     var config: ModelConfig { get }
+    /// Bytes of weights this model holds in memory.
+    var weightBytes: Int { get }
     /// Runs one step; returns logits [logitRows.count, vocab].
     func forward(_ batch: ForwardBatch, caches: [PagedKVCache]) -> Tensor
 }

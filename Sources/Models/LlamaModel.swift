@@ -36,6 +36,12 @@ public final class LlamaModel: CausalLanguageModel {
         rope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling)
     }
 
+    public var weightBytes: Int {
+        let perLayer = layers.reduce(0) { $0 + $1.parameterCount }
+        let head = lmHead.weight.storage === embedding.storage ? 0 : lmHead.weight.count
+        return 4 * (embedding.count + perLayer + finalNorm.weight.count + head)
+    }
+
     public func forward(_ batch: ForwardBatch, caches: [PagedKVCache]) -> Tensor {
         precondition(caches.count == layers.count, "forward: \(caches.count) caches for \(layers.count) layers")
         var hidden = embed(batch.tokens)
@@ -92,6 +98,11 @@ struct LlamaDecoderLayer: Sendable {
         headDim = c.headDim
         scale = c.attentionScale
         slidingWindow = c.layerTypes[index] == .sliding ? c.slidingWindow : nil
+    }
+
+    var parameterCount: Int {
+        [inputNorm.weight, qkv.weight, output.weight, postAttentionNorm.weight, gateUp.weight, down.weight]
+            .reduce(qkv.bias?.count ?? 0) { $0 + $1.count }
     }
 
     func forward(_ x: Tensor, batch: ForwardBatch, cache: PagedKVCache, rope: RotaryEmbedding) -> Tensor {

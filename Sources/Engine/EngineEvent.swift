@@ -1,0 +1,30 @@
+/// A timestamped moment in a request's life, for latency metrics and traces.
+public struct EngineEvent: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        case queued, scheduled, firstToken, preempted, finished
+    }
+
+    public var requestId: RequestID
+    public var kind: Kind
+    /// Seconds on the engine's clock (monotonic; simulated under the planner).
+    public var time: Double
+}
+
+/// One request's progress after a step: new tokens and, at the end, why it finished.
+public struct EngineCoreOutput: Sendable {
+    public var requestId: RequestID
+    public var newTokenIds: [Int]
+    public var newTokens: [SampledToken]
+    public var finishReason: FinishReason?
+    public var numCachedTokens: Int
+}
+
+/// Counters and gauges for `/metrics` and the periodic log line.
+public struct SchedulerStats: Sendable, Equatable {
+    public var numRunning = 0
+    public var numWaiting = 0
+    public var kvCacheUsage = 0.0
+    public var numPreemptionsTotal = 0
+    public var prefixCacheQueries = 0
+    public var prefixCacheHits = 0
+}
