@@ -101,7 +101,7 @@ public struct Sampler: Sendable {
             let v = chunk(row, i)
             let better = v .> bestV
             bestV.replace(with: v, where: better)
-            bestI.replace(with: lanes &+ Int32(truncatingIfNeeded: i), where: better)
+            bestI.replace(with: I8(0, 1, 2, 3, 4, 5, 6, 7) &+ Int32(truncatingIfNeeded: i), where: better)
             i += 8
         }
         let top = bestV.max()
@@ -144,8 +144,8 @@ public struct Sampler: Sendable {
         var id: Int
         static let all = RankKey(z: -.greatestFiniteMagnitude, id: .max)
 
-        func admits(_ zs: F8, base: Int) -> SIMDMask<I8> {
-            let ids = lanes &+ Int32(truncatingIfNeeded: base)
+        @inline(__always) func admits(_ zs: F8, base: Int) -> SIMDMask<I8> {
+            let ids = I8(0, 1, 2, 3, 4, 5, 6, 7) &+ Int32(truncatingIfNeeded: base)
             return (zs .> z) .| ((zs .== z) .& (ids .<= Int32(clamping: id)))
         }
     }
@@ -158,10 +158,11 @@ public struct Sampler: Sendable {
         let binCount = 2048
         let scale: Float = span > 0 ? Float(binCount) / span : 0
         @inline(__always) func bins(_ z: F8, _ ok: SIMDMask<I8>) -> I8 {
-            let zz = z.replacing(with: 0, where: .!ok)  // unadmitted lanes may be -inf or NaN
-            let b = (-zz * scale).rounded(.down)
-                .clamped(lowerBound: F8(repeating: 0), upperBound: F8(repeating: Float(binCount - 1)))
-            return unsafeBitCast(b + 0x1p23, to: I8.self) &- 0x4B00_0000  // exact float → int
+            // Bin = round(-z * scale), clamped: monotone in z, which is all the cut needs.
+            var b = (-z * scale).replacing(with: 0, where: .!ok)  // unadmitted lanes: -inf, NaN
+            b.replace(with: 0, where: b .< 0)
+            b.replace(with: Float(binCount - 1), where: b .> Float(binCount - 1))
+            return unsafeBitCast(b + 0x1p23, to: I8.self) &- 0x4B00_0000  // float → int, no trap
         }
         var hist = [Double](repeating: 0, count: binCount)
         hist.withUnsafeMutableBufferPointer { h in
@@ -295,7 +296,6 @@ struct RawLogprobs {
 
 typealias F8 = SIMD8<Float>
 typealias I8 = SIMD8<Int32>
-private let lanes = I8(0, 1, 2, 3, 4, 5, 6, 7)
 
 /// Eight logits from `i`; lanes past the end read -inf, which every step treats as "no token".
 @inline(__always) func chunk(_ row: UnsafeBufferPointer<Float>, _ i: Int) -> F8 {
@@ -312,8 +312,8 @@ func maxAndFiniteMin(_ row: UnsafeBufferPointer<Float>) -> (max: Float, min: Flo
     var i = 0
     while i < row.count {
         let v = chunk(row, i)
-        hi = pointwiseMax(hi, v)
-        lo = pointwiseMin(lo, v.replacing(with: .infinity, where: v .== -.infinity))
+        hi.replace(with: v, where: v .> hi)
+        lo.replace(with: v, where: (v .< lo) .& (v .!= -.infinity))
         i += 8
     }
     return (hi.max(), lo.min())
