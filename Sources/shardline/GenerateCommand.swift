@@ -1,4 +1,6 @@
 import ArgumentParser
+import Distributed
+import Engine
 import Foundation
 import ModelFormats
 import Models
@@ -7,7 +9,7 @@ import Tokenizers
 struct GenerateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Generate text for one or more prompts, offline.")
+        abstract: "Generate text for one or more prompts, offline, in one continuous batch.")
 
     @Option(name: .long, help: "Model directory (config.json, *.safetensors, tokenizer.json).")
     var model: String
@@ -24,11 +26,22 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Sampling temperature; 0 is greedy.")
     var temperature: Float = 0
 
+    @Option(name: .customLong("top-p"), help: "Nucleus sampling: keep the most likely tokens up to this mass.")
+    var topP: Float = 1
+
+    @Option(name: .customLong("top-k"), help: "Keep only the k most likely tokens (0: all).")
+    var topK: Int = 0
+
     @Option(name: .long, help: "Random seed for sampling.")
-    var seed: UInt64 = 0
+    var seed: UInt64?
+
+    @Flag(name: .customLong("ignore-eos"), help: "Keep generating past the end-of-sequence token.")
+    var ignoreEOS = false
 
     @Flag(name: .long, help: "Print one JSON object per prompt: prompt_token_ids, token_ids, text.")
     var json = false
+
+    @OptionGroup var engine: EngineOptions
 
     func validate() throws {
         guard prompt != nil || promptFile != nil else { throw CLIError("give --prompt or --prompt-file") }
@@ -38,31 +51,44 @@ struct GenerateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let prompts = try readPrompts()
-        let loaded: any CausalLanguageModel
-        let tokenizer: BPETokenizer
+        let llm: LLMEngine
         do {
-            loaded = try ModelLoader.load(directory: model)
-            tokenizer = try BPETokenizer(directory: URL(fileURLWithPath: model))
+            let config = try ModelConfig.load(directory: model)
+            llm = try LocalEngine.load(
+                directory: model, cache: try engine.cacheConfig(),
+                scheduler: try engine.schedulerConfig(modelMaxLen: config.maxPositionEmbeddings),
+                log: { printError($0) })
+        } catch let error as CLIError {
+            throw error
         } catch let error as CustomStringConvertible {
             throw CLIError(error.description)
         }
-        var stops = Set(loaded.config.eosTokenIds)
-        if let eos = tokenizer.eosTokenId { stops.insert(eos) }
-        let generator = TextGenerator(model: loaded)
-        for text in prompts {
-            let promptIds = tokenizer.encode(text)
-            guard !promptIds.isEmpty else { throw CLIError("prompt '\(text)' encodes to no tokens") }
-            guard promptIds.count + maxTokens <= loaded.config.maxPositionEmbeddings else {
-                throw CLIError("prompt of \(promptIds.count) tokens + --max-tokens \(maxTokens) exceeds the model's \(loaded.config.maxPositionEmbeddings) positions")
-            }
-            let ids = generator.generate(prompt: promptIds, maxTokens: maxTokens, temperature: temperature, seed: seed, stopTokenIds: stops)
-            let output = tokenizer.decode(ids, skipSpecialTokens: true)
-            if json {
-                print(try jsonLine(promptIds: promptIds, ids: ids, text: output))
-            } else {
-                print(output)
-            }
+        var params = SamplingParams()
+        params.temperature = temperature
+        params.topP = topP
+        params.topK = topK
+        params.seed = seed
+        params.maxTokens = maxTokens
+        params.ignoreEOS = ignoreEOS
+        params.skipSpecialTokens = true
+        do { try params.validate() } catch { throw CLIError(error.description) }
+
+        let promptIds = prompts.map { llm.tokenizer.encode($0) }
+        if let empty = promptIds.firstIndex(where: \.isEmpty) {
+            throw CLIError("prompt \(empty + 1) encodes to no tokens")
         }
+        let start = Date()
+        let outputs: [RequestOutput]
+        do { outputs = try llm.generate(promptIds, params: params) } catch { throw CLIError("\(error)") }
+        let seconds = Date().timeIntervalSince(start)
+        for (ids, out) in zip(promptIds, outputs) {
+            let sample = out.outputs[0]
+            print(json ? try jsonLine(promptIds: ids, ids: sample.tokenIds, text: sample.text) : sample.text)
+        }
+        let promptTokens = promptIds.reduce(0) { $0 + $1.count }
+        let generated = outputs.reduce(0) { $0 + $1.numGeneratedTokens }
+        printError("Processed \(prompts.count) prompts in \(String(format: "%.2f", seconds)) s: \(promptTokens) prompt + \(generated) generated tokens, " +
+                   "\(String(format: "%.1f", Double(generated) / seconds)) generated tok/s, \(String(format: "%.1f", Double(promptTokens + generated) / seconds)) total tok/s")
     }
 
     private func readPrompts() throws -> [String] {
@@ -84,4 +110,8 @@ struct GenerateCommand: AsyncParsableCommand {
         let quoted = String(decoding: try JSONEncoder().encode(text), as: UTF8.self)
         return "{\"prompt_token_ids\":\(list(promptIds)),\"token_ids\":\(list(ids)),\"text\":\(quoted)}"
     }
+}
+
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
 }

@@ -133,3 +133,35 @@ func runShardline(_ arguments: [String], timeout: TimeInterval = 60) throws -> P
                          stdout: String(decoding: stdoutData, as: UTF8.self),
                          stderr: String(decoding: stderrData, as: UTF8.self))
 }
+
+@Suite struct EngineFlagTests {
+    let model = GenerateCommandTests.fixtures.appendingPathComponent("tiny-llama").path
+
+    @Test func tooSmallKVCacheRefusesToStartAndSaysWhichFlag() throws {
+        let result = try runShardline(["generate", "--model", model, "--prompt", "hi", "--kv-cache-memory", "64KiB"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("not enough memory for the KV cache") && result.stderr.contains("--max-model-len"))
+        #expect(result.stderr.contains("per block") && result.stderr.contains("weights"))
+    }
+
+    @Test func capacityLineAndThroughputAreLogged() throws {
+        let result = try runShardline(["generate", "--model", model, "--prompt", "hi", "--max-tokens", "2",
+                                       "--kv-cache-memory", "16MiB", "--max-model-len", "256"])
+        #expect(result.status == 0)
+        #expect(result.stderr.contains("KV cache: 16384 tokens; max concurrency at max-model-len 256: 64.00x"))
+        #expect(result.stderr.contains("Processed 1 prompts"))
+    }
+
+    @Test(arguments: [
+        (["--scheduling-policy", "lifo"], "--scheduling-policy"),
+        (["--kv-cache-memory", "lots"], "--kv-cache-memory"),
+        (["--gpu-memory-utilization", "1.5"], "--gpu-memory-utilization"),
+        (["--max-model-len", "100000"], "--max-model-len"),
+        (["--max-num-seqs", "0"], "--max-num-seqs"),
+    ])
+    func badEngineFlagsGiveOneLine(flags: [String], named: String) throws {
+        let result = try runShardline(["generate", "--model", model, "--prompt", "hi"] + flags)
+        #expect(result.status != 0)
+        #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains(named), "\(result.stderr)")
+    }
+}
