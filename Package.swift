@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Property-based tests of the scheduler's invariants (test-only).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(
@@ -39,7 +41,9 @@ let package = Package(
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "ModelFormats", "Tokenizers"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine"]),
+        .testTarget(name: "EngineTests", dependencies: [
+            "Engine", .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Engine", "Models", "Tokenizers"]),
         .testTarget(name: "ShardlineCLITests", dependencies: ["shardline"]),
     ],
