@@ -42,7 +42,7 @@ let package = Package(
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "ModelFormats", "Tokenizers"]),
         .testTarget(name: "EngineTests", dependencies: [
-            "Engine", .product(name: "PropertyBased", package: "swift-property-based"),
+            "Engine", "Tokenizers", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Engine", "Models", "Tokenizers"]),
         .testTarget(name: "ShardlineCLITests", dependencies: ["shardline"]),

@@ -17,6 +17,14 @@ public struct EngineCoreOutput: Sendable {
     public var newTokens: [SampledToken]
     public var finishReason: FinishReason?
     public var numCachedTokens: Int
+
+    public init(requestId: RequestID, newTokenIds: [Int], newTokens: [SampledToken], finishReason: FinishReason?, numCachedTokens: Int) {
+        self.requestId = requestId
+        self.newTokenIds = newTokenIds
+        self.newTokens = newTokens
+        self.finishReason = finishReason
+        self.numCachedTokens = numCachedTokens
+    }
 }
 
 /// Counters and gauges for `/metrics` and the periodic log line.

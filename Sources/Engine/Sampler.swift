@@ -144,9 +144,14 @@ public struct Sampler: Sendable {
         var id: Int
         static let all = RankKey(z: -.greatestFiniteMagnitude, id: .max)
 
-        @inline(__always) func admits(_ zs: F8, base: Int) -> SIMDMask<I8> {
+        /// Lanes (ids base..<base+8 with scaled logits `zs`) the key admits, as a lane mask.
+        @inline(__always) func admits(_ zs: F8, base: Int) -> I8 {
+            let d = bits(zs - F8(repeating: z))  // zero only when equal, negative when below
+            let below = d &>> 31
+            let tie = ((d & 0x7FFF_FFFF) &- 1) &>> 31
             let ids = I8(0, 1, 2, 3, 4, 5, 6, 7) &+ Int32(truncatingIfNeeded: base)
-            return (zs .> z) .| ((zs .== z) .& (ids .<= Int32(clamping: id)))
+            let after = (I8(repeating: Int32(clamping: id)) &- ids) &>> 31
+            return ~(below | (tie & after))
         }
     }
 
@@ -157,12 +162,14 @@ public struct Sampler: Sendable {
                     span: Float, mass: Bool, target: (Double) -> Double) -> (key: RankKey, kept: Double) {
         let binCount = 2048
         let scale: Float = span > 0 ? Float(binCount) / span : 0
-        @inline(__always) func bins(_ z: F8, _ ok: SIMDMask<I8>) -> I8 {
+        let top = F8(repeating: Float(binCount - 1))
+        @inline(__always) func bins(_ z: F8, _ ok: I8) -> I8 {
             // Bin = round(-z * scale), clamped: monotone in z, which is all the cut needs.
-            var b = (-z * scale).replacing(with: 0, where: .!ok)  // unadmitted lanes: -inf, NaN
-            b.replace(with: 0, where: b .< 0)
-            b.replace(with: Float(binCount - 1), where: b .> Float(binCount - 1))
-            return unsafeBitCast(b + 0x1p23, to: I8.self) &- 0x4B00_0000  // float → int, no trap
+            var b = keep(-z * scale, ok)  // unadmitted lanes (-inf, NaN) go to bin 0 with no weight
+            b = keep(b, ~less(b, .zero))
+            let over = less(top, b)
+            b = floats((bits(b) & ~over) | (bits(top) & over))
+            return bits(b + 0x1p23) &- 0x4B00_0000  // float → int, no trap
         }
         var hist = [Double](repeating: 0, count: binCount)
         hist.withUnsafeMutableBufferPointer { h in
@@ -170,8 +177,8 @@ public struct Sampler: Sendable {
             while i < row.count {
                 let z = (chunk(row, i) - m) * invT
                 let ok = floor.admits(z, base: i)
-                if any(ok) {
-                    let w = (mass ? exp8(z) : F8(repeating: 1)).replacing(with: 0, where: .!ok)
+                if anyLane(ok) {
+                    let w = keep(mass ? exp8(z) : F8(repeating: 1), ok)
                     let b = bins(z, ok)
                     for j in 0..<8 { h[Int(b[j])] += Double(w[j]) }
                 }
@@ -194,10 +201,10 @@ public struct Sampler: Sendable {
         while i < row.count {
             let z = (chunk(row, i) - m) * invT
             let ok = floor.admits(z, base: i)
-            let hit = ok .& (bins(z, ok) .== target32)
-            if any(hit) {
+            let hit = ok & (((bins(z, ok) ^ target32) &- 1) &>> 31)
+            if anyLane(hit) {
                 let w = mass ? exp8(z) : F8(repeating: 1)
-                for j in 0..<8 where hit[j] { members.append((z[j], i + j, w[j])) }
+                for j in 0..<8 where hit[j] != 0 { members.append((z[j], i + j, w[j])) }
             }
             i += 8
         }
@@ -218,7 +225,7 @@ public struct Sampler: Sendable {
         while i < row.count {
             let z = (chunk(row, i) - m) * invT
             let ok = key.admits(z, base: i)
-            if any(ok) { acc += Double(exp8(z).replacing(with: 0, where: .!ok).sum()) }
+            if anyLane(ok) { acc += Double(keep(exp8(z), ok).sum()) }
             i += 8
         }
         return acc
@@ -234,8 +241,8 @@ public struct Sampler: Sendable {
         while i < row.count {
             let z = (chunk(row, i) - m) * invT
             let ok = key.admits(z, base: i)
-            if any(ok) {
-                let e = exp8(z).replacing(with: 0, where: .!ok)
+            if anyLane(ok) {
+                let e = keep(exp8(z), ok)
                 let s = Double(e.sum())
                 if s > 0 { lastChunk = i }
                 if acc + s <= target {
@@ -250,8 +257,8 @@ public struct Sampler: Sendable {
             i += 8
         }
         guard lastChunk >= 0 else { return argmax(row) }
-        let e = exp8((chunk(row, lastChunk) - m) * invT)
-            .replacing(with: 0, where: .!key.admits((chunk(row, lastChunk) - m) * invT, base: lastChunk))
+        let z = (chunk(row, lastChunk) - m) * invT
+        let e = keep(exp8(z), key.admits(z, base: lastChunk))
         return lastChunk + (0..<8).last { e[$0] > 0 }!
     }
 }
@@ -297,6 +304,19 @@ struct RawLogprobs {
 typealias F8 = SIMD8<Float>
 typealias I8 = SIMD8<Int32>
 
+// Lane masks are I8 with every bit set for "true". Swift's SIMDMask comparisons lowered to
+// per-lane scalar code in these loops (4x slower); sign-bit arithmetic stays in vector registers.
+@inline(__always) func bits(_ v: F8) -> I8 { unsafeBitCast(v, to: I8.self) }
+@inline(__always) func floats(_ v: I8) -> F8 { unsafeBitCast(v, to: F8.self) }
+/// a < b lane-wise, for non-NaN lanes: the sign of a - b, which is zero only when a == b.
+@inline(__always) func less(_ a: F8, _ b: F8) -> I8 { bits(a - b) &>> 31 }
+/// `v` where `mask` is set, +0 elsewhere.
+@inline(__always) func keep(_ v: F8, _ mask: I8) -> F8 { floats(bits(v) & mask) }
+@inline(__always) func anyLane(_ mask: I8) -> Bool {
+    let q = mask.lowHalf | mask.highHalf
+    return (q[0] | q[1] | q[2] | q[3]) != 0
+}
+
 /// Eight logits from `i`; lanes past the end read -inf, which every step treats as "no token".
 @inline(__always) func chunk(_ row: UnsafeBufferPointer<Float>, _ i: Int) -> F8 {
     if i + 8 <= row.count { return UnsafeRawPointer(row.baseAddress! + i).loadUnaligned(as: F8.self) }
@@ -312,8 +332,10 @@ func maxAndFiniteMin(_ row: UnsafeBufferPointer<Float>) -> (max: Float, min: Flo
     var i = 0
     while i < row.count {
         let v = chunk(row, i)
-        hi.replace(with: v, where: v .> hi)
-        lo.replace(with: v, where: (v .< lo) .& (v .!= -.infinity))
+        let up = less(hi, v)
+        hi = floats((bits(v) & up) | (bits(hi) & ~up))
+        let down = less(v, lo) & ~less(v, F8(repeating: -.greatestFiniteMagnitude))  // skip -inf
+        lo = floats((bits(v) & down) | (bits(lo) & ~down))
         i += 8
     }
     return (hi.max(), lo.min())
@@ -322,8 +344,9 @@ func maxAndFiniteMin(_ row: UnsafeBufferPointer<Float>) -> (max: Float, min: Flo
 /// e^x for x <= 0 (Cephes expf polynomial, ~1 ulp); x < -87 (and -inf) gives 0. libm's expf is
 /// scalar and would make one 262k pass cost milliseconds.
 @inline(__always) func exp8(_ x: F8) -> F8 {
-    let tiny = x .< -87
-    let xc = x.replacing(with: -87, where: tiny)
+    let floorX = F8(repeating: -87)
+    let tiny = less(x, floorX)
+    let xc = floats((bits(x) & ~tiny) | (bits(floorX) & tiny))
     let t = xc * 1.442_695_04 + 0x1.8p23  // round(x / ln 2) in the low mantissa bits
     let n = t - 0x1.8p23
     let r = (xc - n * 0.693_359_375) - n * -2.121_944_40e-4
@@ -334,6 +357,6 @@ func maxAndFiniteMin(_ row: UnsafeBufferPointer<Float>) -> (max: Float, min: Flo
     y = y * r + 1.666_666_545_9e-1
     y = y * r + 5.000_000_120_1e-1
     y = y * (r * r) + r + 1
-    let bits = (unsafeBitCast(t, to: SIMD8<UInt32>.self) &- 0x4B40_0000 &+ 127) &<< 23
-    return (y * unsafeBitCast(bits, to: F8.self)).replacing(with: 0, where: tiny)
+    let scale = (bits(t) &- 0x4B40_0000 &+ 127) &<< 23
+    return keep(y * floats(scale), ~tiny)
 }
