@@ -6,21 +6,25 @@ import Glibc
 #endif
 
 /// A persistent spin-then-park pool: the only parallel runtime in the process.
-/// Hundreds of small ops per token need dispatch in well under a microsecond, which a
-/// semaphore or libdispatch cannot give (see shared/MEASUREMENTS.md); idle workers park on a
-/// condition variable so they never fight other processes for the cores.
+///
+/// Hundreds of small ops per token need dispatch in well under a microsecond, which a semaphore
+/// or libdispatch cannot give (see shared/MEASUREMENTS.md). Work is split into chunks that
+/// threads *claim*: the caller claims chunks too, so if a worker is not on a core (another
+/// process has it) the caller simply does the work instead of waiting for it. Idle workers
+/// park on a condition variable so they never fight other processes for the cores.
 public final class ThreadPool: Sendable {
     public static let shared = ThreadPool(threads: ThreadPool.defaultThreadCount())
 
     public let threadCount: Int
     private let state: PoolState
 
+    /// Workers live as long as the pool; the process-wide `shared` pool lives forever.
     public init(threads: Int) {
         threadCount = max(1, threads)
-        state = PoolState(workers: threadCount - 1)
-        for worker in 1..<max(threadCount, 1) {
+        state = PoolState()
+        for _ in 1..<threadCount {
             let state = self.state
-            Thread { state.workerLoop(index: worker) }.start()
+            Thread { state.workerLoop() }.start()
         }
     }
 
@@ -31,62 +35,97 @@ public final class ThreadPool: Sendable {
         return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }
 
-    /// Runs `body(worker)` once for each worker index `0..<threadCount` (the caller is worker 0)
-    /// and returns when all are done. A re-entrant call, or one racing another caller, runs every
-    /// share inline on the calling thread.
-    public func run(_ body: @escaping (Int) -> Void) {
-        if threadCount == 1 || !state.dispatch(body) {
-            for worker in 0..<threadCount { body(worker) }
-        }
-    }
-
-    /// Splits `0..<count` into one contiguous chunk per thread, each at least `minChunk` long.
-    public func parallelFor(_ count: Int, minChunk: Int = 1, _ body: @escaping (Range<Int>) -> Void) {
-        let chunks = min(threadCount, max(1, count / max(minChunk, 1)))
-        if chunks <= 1 {
-            if count > 0 { body(0..<count) }
+    /// Runs `body(chunk)` for every chunk in `0..<chunks`, spread over the pool's threads, and
+    /// returns when all are done. `body` must be safe to run concurrently for different chunks.
+    /// Calls made from inside a chunk run inline.
+    public func run(chunks: Int, _ body: @escaping (Int) -> Void) {
+        guard chunks > 0 else { return }
+        if threadCount == 1 || chunks == 1 || PoolState.insideChunk {
+            for c in 0..<chunks { body(c) }
             return
         }
-        run { worker in
-            guard worker < chunks else { return }
-            let lo = count * worker / chunks, hi = count * (worker + 1) / chunks
+        state.dispatch(Job(chunks: chunks, body: body))
+    }
+
+    /// Splits `0..<count` into up to one contiguous range per thread, each at least `minChunk` long.
+    public func parallelFor(_ count: Int, minChunk: Int = 1, _ body: @escaping (Range<Int>) -> Void) {
+        let chunks = min(threadCount, max(1, count / max(minChunk, 1)))
+        guard count > 0 else { return }
+        run(chunks: chunks) { c in
+            let lo = count * c / chunks, hi = count * (c + 1) / chunks
             if lo < hi { body(lo..<hi) }
         }
     }
 }
 
-/// What the workers share. Workers hold it strongly; the pool's deinit tells them to exit.
+/// One `run`: chunks are claimed with an atomic counter by whichever thread gets there first.
+/// Unchecked: `body` runs on several threads by design; callers hand it disjoint work.
+final class Job: @unchecked Sendable {
+    let chunks: Int
+    let body: (Int) -> Void
+    let next = Atomic<Int>(0)
+    let done = Atomic<Int>(0)
+
+    init(chunks: Int, body: @escaping (Int) -> Void) {
+        self.chunks = chunks
+        self.body = body
+    }
+
+    /// Claims and runs chunks until none are left.
+    func work() {
+        while true {
+            let c = next.add(1, ordering: .relaxed).oldValue
+            guard c < chunks else { return }
+            PoolState.insideChunk = true
+            body(c)
+            PoolState.insideChunk = false
+            done.add(1, ordering: .releasing)
+        }
+    }
+}
+
+/// What the workers share with the pool. Workers hold it strongly; the pool's deinit stops them.
 private final class PoolState: @unchecked Sendable {
-    let workers: Int
+    /// Set while a thread runs a chunk, so nested parallel calls run inline.
+    nonisolated(unsafe) static var insideChunkKey = pthread_key_t()
+    static let keyCreated: Void = { pthread_key_create(&insideChunkKey, nil) }()
+    static var insideChunk: Bool {
+        get { _ = keyCreated; return pthread_getspecific(insideChunkKey) != nil }
+        set { _ = keyCreated; pthread_setspecific(insideChunkKey, newValue ? UnsafeRawPointer(bitPattern: 1) : nil) }
+    }
+
     let generation = Atomic<UInt64>(0)
-    let remaining = Atomic<Int>(0)
     let sleepers = Atomic<Int>(0)
-    let busy = Atomic<Bool>(false)
     let stopping = Atomic<Bool>(false)
+    /// The current job; read by workers under the lock so the reference is never torn.
+    let current = Mutex<Job?>(nil)
+    /// One dispatcher at a time; a second caller runs its job alone rather than wait.
+    let dispatching = Mutex<Void>(())
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
-    // Written before the generation bump (release), read by workers after seeing it (acquire).
-    private var task: ((Int) -> Void)?
-    /// Spins before a worker parks: about 0.5 ms, longer than the gap between two ops of one step.
+    /// Spins before a worker parks: roughly the gap between two ops of one step.
     private let spinLimit = 20_000
 
-    init(workers: Int) {
-        self.workers = workers
+    init() {
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&wake, nil)
     }
 
-    /// Hands `body` to the workers and runs share 0; false if another caller holds the pool.
-    func dispatch(_ body: @escaping (Int) -> Void) -> Bool {
-        guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
-        task = body
-        remaining.store(workers, ordering: .relaxed)
-        bumpGeneration()
-        body(0)
-        while remaining.load(ordering: .acquiring) > 0 { sl_cpu_relax() }
-        task = nil
-        busy.store(false, ordering: .releasing)
-        return true
+    func dispatch(_ job: Job) {
+        let dispatched: Bool = dispatching.withLockIfAvailable { _ in
+            current.withLock { $0 = job }
+            bumpGeneration()
+            job.work()
+            var spins = 0
+            // Only chunks a worker has already claimed are waited for.
+            while job.done.load(ordering: .acquiring) < job.chunks {
+                spins += 1
+                if spins < 4_000 { sl_cpu_relax() } else { sched_yield() }
+            }
+            current.withLock { $0 = nil }
+            return true
+        } ?? false
+        if !dispatched { job.work() }
     }
 
     func shutDown() {
@@ -104,7 +143,7 @@ private final class PoolState: @unchecked Sendable {
         }
     }
 
-    func workerLoop(index: Int) {
+    func workerLoop() {
         var seen: UInt64 = 0
         while true {
             var spins = 0
@@ -122,8 +161,7 @@ private final class PoolState: @unchecked Sendable {
             }
             seen = generation.load(ordering: .acquiring)
             if stopping.load(ordering: .acquiring) { return }
-            task?(index)
-            remaining.subtract(1, ordering: .releasing)
+            current.withLock { $0 }?.work()
         }
     }
 }

@@ -50,16 +50,16 @@ public struct SamplingState: Sendable {
 /// Turns one row of vocabulary logits into one token, in vLLM v1's order: raw logprobs,
 /// min_tokens mask, penalties, then greedy argmax, or temperature → min_p → top_k → top_p → draw.
 ///
-/// Why no sort: the vocabulary is 262,144 wide. min_p, top_k and top_p all keep a prefix of the
-/// same ranking (higher logit first, lower id first on ties), so each is a cut key in that
-/// ranking. Cuts are found with one histogram pass over the scaled logits plus a sort of the
-/// single histogram bin where the cut falls; the draw is then a walk in id order over the tokens
-/// the final key admits. Exponentials are a vectorised polynomial, never stored.
+/// Why no sort: the vocabulary is 262,144 wide. The random path writes e = exp((logit - max) / T)
+/// (the probability relative to the best token) over the row once; min_p, top_k and top_p then
+/// each keep a prefix of one ranking (larger e first, lower id first on ties), i.e. a cut key.
+/// A cut is found with a histogram over the float bits of e (monotone in e) plus a sort of the
+/// one bin where the cut falls; the draw is an inverse-CDF walk in id order over admitted tokens.
 public struct Sampler: Sendable {
     public init() {}
 
-    /// `logits` is one row of vocabulary logits; it is used as scratch (masks and penalties are
-    /// written into it).
+    /// `logits` is one row of vocabulary logits; it is scratch: masks, penalties and, on the
+    /// random path, the relative probabilities are written into it.
     public func sample(logits: UnsafeMutableBufferPointer<Float>, state: SamplingState) -> SampledToken {
         precondition(!logits.isEmpty, "empty logits row")
         let params = state.params
@@ -70,7 +70,7 @@ public struct Sampler: Sendable {
         var rawRow: [Float]?
         if let n = params.logprobs {
             raw = RawLogprobs(UnsafeBufferPointer(logits), topN: max(0, n))
-            if !maskedIds.isEmpty || penalize { rawRow = Array(logits) }
+            if !maskedIds.isEmpty || penalize || !params.isGreedy { rawRow = Array(logits) }
         }
         LogitsPenalties.mask(logits, ids: maskedIds)
         if penalize {
@@ -78,16 +78,15 @@ public struct Sampler: Sendable {
                                   frequency: params.frequencyPenalty, presence: params.presencePenalty,
                                   promptTokenIds: state.promptTokenIds, outputTokenIds: state.outputTokenIds)
         }
-        let row = UnsafeBufferPointer(logits)
         let token: Int
         if params.isGreedy {
-            token = Self.argmax(row)
+            token = Self.argmax(UnsafeBufferPointer(logits))
         } else {
             let u = SampleRandom.uniform(seed: state.seed, step: state.outputTokenIds.count)
-            token = Self.sampleRandom(row, params: params, u: u)
+            token = Self.sampleRandom(logits, params: params, u: u)
         }
         guard let raw else { return SampledToken(tokenId: token) }
-        let rawLogit = rawRow?[token] ?? row[token]
+        let rawLogit = rawRow?[token] ?? logits[token]
         return SampledToken(tokenId: token, logprob: raw.logprob(rawLogit), topLogprobs: raw.top)
     }
 
@@ -109,157 +108,152 @@ public struct Sampler: Sendable {
     }
 
     /// Temperature, min_p, top_k, top_p, then one draw with the uniform `u` in [0, 1).
-    static func sampleRandom(_ row: UnsafeBufferPointer<Float>, params: SamplingParams, u: Double) -> Int {
-        let (m, finiteMin) = maxAndFiniteMin(row)
-        guard m.isFinite else { return argmax(row) }  // everything masked: nothing to draw from
-        let invT = 1 / params.temperature
-        // z = (logit - max) / T; the softmax probability relative to the best token is e^z.
-        // min_p keeps p >= min_p * p_max, i.e. z >= ln(min_p).
-        var key = RankKey.all
-        if params.minP > 0 { key.z = log(params.minP) }
-        let zLowest = (finiteMin - m) * invT
+    static func sampleRandom(_ logits: UnsafeMutableBufferPointer<Float>, params: SamplingParams, u: Double) -> Int {
+        let row = UnsafeBufferPointer(logits)
+        let m = rowMax(row)
+        guard m.isFinite else { return argmax(row) }  // all masked, or an infinite logit
+        exponentiate(logits, max: m, invT: 1 / params.temperature)
+        // min_p keeps p >= min_p * p_max, i.e. e >= min_p.
+        var key = RankKey(e: params.minP, id: .max)
         if params.topK > 0, params.topK < row.count {
             let k = Double(params.topK)
-            key = cut(row, m: m, invT: invT, floor: key, span: -max(zLowest, key.z), mass: false) { _ in k }.key
+            key = cut(row, floor: key, mass: false) { _ in k }
         }
-        let kept: Double
         if params.topP < 1 {
-            // Mass below e^-88 is zero in Float; a tighter span gives finer bins where it matters.
-            let span = min(-max(zLowest, key.z), 88)
             let p = Double(params.topP)
-            let c = cut(row, m: m, invT: invT, floor: key, span: span, mass: true) { p * $0 }
-            key = c.key
-            kept = c.kept
-        } else {
-            kept = admittedMass(row, m: m, invT: invT, key: key)
+            key = cut(row, floor: key, mass: true) { p * $0 }
         }
-        return walk(row, m: m, invT: invT, key: key, target: u * kept)
+        return walk(row, key: key, target: u * admittedMass(row, key: key))
     }
 
     // MARK: - Cuts in the ranking
 
-    /// A position in the ranking; it admits every token ranked at or above it.
+    /// A position in the ranking of relative probabilities; it admits every token at or above it.
     struct RankKey {
-        var z: Float
+        var e: Float
         var id: Int
-        static let all = RankKey(z: -.greatestFiniteMagnitude, id: .max)
 
-        /// Lanes (ids base..<base+8 with scaled logits `zs`) the key admits, as a lane mask.
-        @inline(__always) func admits(_ zs: F8, base: Int) -> I8 {
-            let d = bits(zs - F8(repeating: z))  // zero only when equal, negative when below
+        /// Lanes (ids base..<base+8, relative probabilities `es`) the key admits, as a lane mask.
+        /// Non-negative floats order like their bit patterns, so this is integer arithmetic;
+        /// padding lanes (-inf) have negative bits and are never admitted.
+        @inline(__always) func admits(_ es: F8, base: Int) -> I8 {
+            let d = bits(es) &- Int32(bitPattern: e.bitPattern)
             let below = d &>> 31
-            let tie = ((d & 0x7FFF_FFFF) &- 1) &>> 31
+            let tie = ((d &- 1) & ~d) &>> 31
             let ids = I8(0, 1, 2, 3, 4, 5, 6, 7) &+ Int32(truncatingIfNeeded: base)
             let after = (I8(repeating: Int32(clamping: id)) &- ids) &>> 31
             return ~(below | (tie & after))
         }
     }
 
-    /// The smallest prefix of the tokens `floor` admits whose weight (1 per token, or e^z when
-    /// `mass`) reaches `target(total)`, as the key of its last token, with the prefix's weight.
-    /// If the target is not below the total, nothing is cut.
-    static func cut(_ row: UnsafeBufferPointer<Float>, m: Float, invT: Float, floor: RankKey,
-                    span: Float, mass: Bool, target: (Double) -> Double) -> (key: RankKey, kept: Double) {
-        let binCount = 2048
-        let scale: Float = span > 0 ? Float(binCount) / span : 0
-        let top = F8(repeating: Float(binCount - 1))
-        @inline(__always) func bins(_ z: F8, _ ok: I8) -> I8 {
-            // Bin = round(-z * scale), clamped: monotone in z, which is all the cut needs.
-            var b = keep(-z * scale, ok)  // unadmitted lanes (-inf, NaN) go to bin 0 with no weight
-            b = keep(b, ~less(b, .zero))
-            let over = less(top, b)
-            b = floats((bits(b) & ~over) | (bits(top) & over))
-            return bits(b + 0x1p23) &- 0x4B00_0000  // float → int, no trap
-        }
-        var hist = [Double](repeating: 0, count: binCount)
+    /// The smallest prefix of the tokens `floor` admits whose weight (1 per token, or e when
+    /// `mass`) reaches `target(total weight)`, as the key of its last token. If the target is
+    /// not below the total, nothing is cut.
+    static func cut(_ row: UnsafeBufferPointer<Float>, floor: RankKey, mass: Bool,
+                    target: (Double) -> Double) -> RankKey {
+        // Bin = top bits of e (exponent + 5 mantissa bits): 32 bins per octave, larger e higher.
+        let shift: Int32 = 18
+        let binCount = 1 << (31 - Int(shift))
+        var hist = [Float](repeating: 0, count: binCount)
+        let one = F8(repeating: 1)
         hist.withUnsafeMutableBufferPointer { h in
             var i = 0
             while i < row.count {
-                let z = (chunk(row, i) - m) * invT
-                let ok = floor.admits(z, base: i)
+                let e = chunk(row, i)
+                let ok = floor.admits(e, base: i)
                 if anyLane(ok) {
-                    let w = keep(mass ? exp8(z) : F8(repeating: 1), ok)
-                    let b = bins(z, ok)
-                    for j in 0..<8 { h[Int(b[j])] += Double(w[j]) }
+                    let w = keep(mass ? e : one, ok)
+                    let b = bits(keep(e, ok)) &>> shift
+                    for j in 0..<8 { h[Int(b[j])] += w[j] }
                 }
                 i += 8
             }
         }
-        let total = hist.reduce(0, +)
+        var total = 0.0
+        for w in hist { total += Double(w) }
         let goal = target(total)
-        guard goal < total else { return (floor, total) }
+        guard goal < total else { return floor }
         var cum = 0.0
-        var bin = 0
-        while bin < binCount - 1, cum + hist[bin] < goal {
-            cum += hist[bin]
-            bin += 1
+        var bin = binCount - 1
+        while bin > 0, cum + Double(hist[bin]) < goal {
+            cum += Double(hist[bin])
+            bin -= 1
         }
         // Only the bin where the cut falls is gathered and sorted.
-        var members: [(z: Float, id: Int, w: Float)] = []
-        let target32 = Int32(bin)
+        var members: [(e: Float, id: Int)] = []
+        let wanted = I8(repeating: Int32(bin))
         var i = 0
         while i < row.count {
-            let z = (chunk(row, i) - m) * invT
-            let ok = floor.admits(z, base: i)
-            let hit = ok & (((bins(z, ok) ^ target32) &- 1) &>> 31)
+            let e = chunk(row, i)
+            let ok = floor.admits(e, base: i)
+            let hit = ok & ((((bits(keep(e, ok)) &>> shift) ^ wanted) &- 1) &>> 31)
             if anyLane(hit) {
-                let w = mass ? exp8(z) : F8(repeating: 1)
-                for j in 0..<8 where hit[j] != 0 { members.append((z[j], i + j, w[j])) }
+                for j in 0..<8 where hit[j] != 0 { members.append((e[j], i + j)) }
             }
             i += 8
         }
-        members.sort { $0.z != $1.z ? $0.z > $1.z : $0.id < $1.id }
-        guard var last = members.first else { return (floor, total) }
+        members.sort { $0.e != $1.e ? $0.e > $1.e : $0.id < $1.id }
+        guard var last = members.first else { return floor }
         for member in members {
-            cum += Double(member.w)
+            cum += mass ? Double(member.e) : 1
             last = member
             if cum >= goal { break }
         }
-        return (RankKey(z: last.z, id: last.id), cum)
+        return RankKey(e: last.e, id: last.id)
     }
 
-    /// Sum of e^z over the tokens `key` admits, accumulated exactly as `walk` accumulates it.
-    static func admittedMass(_ row: UnsafeBufferPointer<Float>, m: Float, invT: Float, key: RankKey) -> Double {
-        var acc = 0.0
-        var i = 0
-        while i < row.count {
-            let z = (chunk(row, i) - m) * invT
-            let ok = key.admits(z, base: i)
-            if anyLane(ok) { acc += Double(keep(exp8(z), ok).sum()) }
+    /// Tokens are visited in blocks of 64: vector sums per block, one horizontal sum per block.
+    static let block = 64
+
+    @inline(__always) static func blockMass(_ row: UnsafeBufferPointer<Float>, _ start: Int, _ key: RankKey) -> Float {
+        var acc = F8()
+        var i = start
+        while i < min(start + block, row.count) {
+            let e = chunk(row, i)
+            acc += keep(e, key.admits(e, base: i))
             i += 8
+        }
+        return acc.sum()
+    }
+
+    /// Sum of e over the tokens `key` admits, accumulated exactly as `walk` accumulates it.
+    static func admittedMass(_ row: UnsafeBufferPointer<Float>, key: RankKey) -> Double {
+        var acc = 0.0
+        var start = 0
+        while start < row.count {
+            acc += Double(blockMass(row, start, key))
+            start += block
         }
         return acc
     }
 
     /// Inverse-CDF draw in id order: the first admitted token where the running mass exceeds
-    /// `target`. Whole chunks are skipped by their sum; rounding past the end picks the last
-    /// token with mass.
-    static func walk(_ row: UnsafeBufferPointer<Float>, m: Float, invT: Float, key: RankKey, target: Double) -> Int {
+    /// `target`. Blocks are skipped by their sum; rounding past the end picks the last token
+    /// with mass (the best token always has e = 1 and is always admitted, so there is one).
+    static func walk(_ row: UnsafeBufferPointer<Float>, key: RankKey, target: Double) -> Int {
         var acc = 0.0
-        var lastChunk = -1
-        var i = 0
-        while i < row.count {
-            let z = (chunk(row, i) - m) * invT
-            let ok = key.admits(z, base: i)
-            if anyLane(ok) {
-                let e = keep(exp8(z), ok)
-                let s = Double(e.sum())
-                if s > 0 { lastChunk = i }
-                if acc + s <= target {
-                    acc += s
-                } else {
-                    for j in 0..<8 where e[j] > 0 {
-                        acc += Double(e[j])
-                        if acc > target { return i + j }
-                    }
+        var lastBlock = 0
+        var start = 0
+        while start < row.count {
+            let s = Double(blockMass(row, start, key))
+            if s > 0 { lastBlock = start }
+            if acc + s > target {
+                var lanes = acc
+                for id in start..<min(start + block, row.count) where admitted(row, id, key) {
+                    lanes += Double(row[id])
+                    if lanes > target { return id }
                 }
             }
-            i += 8
+            acc += s
+            start += block
         }
-        guard lastChunk >= 0 else { return argmax(row) }
-        let z = (chunk(row, lastChunk) - m) * invT
-        let e = keep(exp8(z), key.admits(z, base: lastChunk))
-        return lastChunk + (0..<8).last { e[$0] > 0 }!
+        let ids = lastBlock..<min(lastBlock + block, row.count)
+        return ids.last { admitted(row, $0, key) } ?? argmax(row)
+    }
+
+    @inline(__always) static func admitted(_ row: UnsafeBufferPointer<Float>, _ id: Int, _ key: RankKey) -> Bool {
+        let e = row[id]
+        return e > 0 && (e > key.e || (e == key.e && id <= key.id))
     }
 }
 
@@ -272,26 +266,39 @@ struct RawLogprobs {
     var top: [TokenLogprob] = []
 
     init(_ row: UnsafeBufferPointer<Float>, topN: Int) {
-        let m = maxAndFiniteMin(row).max
+        let m = rowMax(row)
         shift = m.isFinite ? m : 0
         var sum = 0.0
-        var i = 0
-        while i < row.count {
-            sum += Double(exp8(chunk(row, i) - shift).sum())
-            i += 8
+        var start = 0
+        while start < row.count {
+            var acc = F8()
+            var i = start
+            while i < min(start + 4096, row.count) {
+                acc += exp8(chunk(row, i) - shift)
+                i += 8
+            }
+            sum += Double(acc.sum())
+            start += 4096
         }
         logSum = Float(log(sum))
         guard topN > 0 else { return }
-        // Best first; a strict `>` against the worst kept keeps the lower id on ties,
-        // because ids arrive in increasing order.
+        // Best first; a strict `>` against the worst kept keeps the lower id on ties, because
+        // ids arrive in increasing order. A vector test skips chunks with nothing better.
         var best: [(v: Float, id: Int)] = []
         best.reserveCapacity(topN + 1)
-        for id in 0..<row.count {
-            let v = row[id]
-            guard !v.isNaN, best.count < topN || v > best[best.count - 1].v else { continue }
-            let at = best.firstIndex { v > $0.v } ?? best.count
-            best.insert((v, id), at: at)
-            if best.count > topN { best.removeLast() }
+        var i = 0
+        while i < row.count {
+            let worst = best.count < topN ? -Float.infinity : best[best.count - 1].v
+            if anyLane(less(F8(repeating: worst), chunk(row, i))) || worst == -.infinity {
+                for id in i..<min(i + 8, row.count) {
+                    let v = row[id]
+                    guard !v.isNaN, best.count < topN || v > best[best.count - 1].v else { continue }
+                    let at = best.firstIndex { v > $0.v } ?? best.count
+                    best.insert((v, id), at: at)
+                    if best.count > topN { best.removeLast() }
+                }
+            }
+            i += 8
         }
         top = best.map { TokenLogprob(tokenId: $0.id, logprob: logprob($0.v)) }
     }
@@ -317,7 +324,7 @@ typealias I8 = SIMD8<Int32>
     return (q[0] | q[1] | q[2] | q[3]) != 0
 }
 
-/// Eight logits from `i`; lanes past the end read -inf, which every step treats as "no token".
+/// Eight values from `i`; lanes past the end read -inf, which every pass treats as "no token".
 @inline(__always) func chunk(_ row: UnsafeBufferPointer<Float>, _ i: Int) -> F8 {
     if i + 8 <= row.count { return UnsafeRawPointer(row.baseAddress! + i).loadUnaligned(as: F8.self) }
     var v = F8(repeating: -.infinity)
@@ -325,20 +332,35 @@ typealias I8 = SIMD8<Int32>
     return v
 }
 
-/// The row's maximum and its smallest finite entry (-inf entries are masked tokens).
-func maxAndFiniteMin(_ row: UnsafeBufferPointer<Float>) -> (max: Float, min: Float) {
+/// The row's maximum (NaN lanes are not picked unless everything is NaN).
+func rowMax(_ row: UnsafeBufferPointer<Float>) -> Float {
     var hi = F8(repeating: -.infinity)
-    var lo = F8(repeating: .infinity)
     var i = 0
     while i < row.count {
         let v = chunk(row, i)
         let up = less(hi, v)
         hi = floats((bits(v) & up) | (bits(hi) & ~up))
-        let down = less(v, lo) & ~less(v, F8(repeating: -.greatestFiniteMagnitude))  // skip -inf
-        lo = floats((bits(v) & down) | (bits(lo) & ~down))
         i += 8
     }
-    return (hi.max(), lo.min())
+    return hi.max()
+}
+
+/// Overwrites each logit l with exp((l - max) * invT) in [0, 1]; -inf and NaN logits become 0.
+func exponentiate(_ logits: UnsafeMutableBufferPointer<Float>, max m: Float, invT: Float) {
+    let row = UnsafeBufferPointer(logits)
+    let out = UnsafeMutableRawPointer(logits.baseAddress!)
+    var i = 0
+    while i < row.count {
+        let e = exp8((chunk(row, i) - m) * invT)
+        let nan = (I8(repeating: 0x7F80_0000) &- (bits(e) & 0x7FFF_FFFF)) &>> 31
+        let clean = keep(e, ~nan)
+        if i + 8 <= row.count {
+            (out + 4 * i).storeBytes(of: clean, as: F8.self)
+        } else {
+            for j in 0..<(row.count - i) { logits[i + j] = clean[j] }
+        }
+        i += 8
+    }
 }
 
 /// e^x for x <= 0 (Cephes expf polynomial, ~1 ulp); x < -87 (and -inf) gives 0. libm's expf is
