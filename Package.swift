@@ -13,6 +13,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Property-based tests of the scheduler's invariants (test-only).
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
@@ -26,14 +30,24 @@ let package = Package(
         .target(name: "ShardlineKernels", cSettings: kernelFlags),
         .target(name: "Compute", dependencies: ["ShardlineKernels", "COpenBLAS"]),
         .target(name: "ModelFormats"),
-        .target(name: "Tokenizers"),
+        .target(name: "Tokenizers", exclude: ["ChatTemplate"]),
         .target(name: "Models", dependencies: ["Compute", "ModelFormats"]),
         .target(name: "Engine", dependencies: ["Tokenizers"]),
         .target(name: "Distributed", dependencies: ["Engine", "Models", "Compute"]),
+        .target(
+            name: "Server",
+            dependencies: [
+                "Engine", "Tokenizers",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .executableTarget(
             name: "shardline",
             dependencies: [
-                "Models", "ModelFormats", "Tokenizers", "Engine", "Distributed",
+                "Models", "ModelFormats", "Tokenizers", "Engine", "Distributed", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -45,6 +59,10 @@ let package = Package(
             "Engine", "Tokenizers", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Engine", "Models", "Tokenizers"]),
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Engine", "Distributed", "Models", "Tokenizers",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "ShardlineCLITests", dependencies: ["shardline"]),
     ],
     swiftLanguageModes: [.v6]

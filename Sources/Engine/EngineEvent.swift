@@ -35,4 +35,16 @@ public struct SchedulerStats: Sendable, Equatable {
     public var numPreemptionsTotal = 0
     public var prefixCacheQueries = 0
     public var prefixCacheHits = 0
+
+    public init() {}
+
+    public init(numRunning: Int, numWaiting: Int, kvCacheUsage: Double, numPreemptionsTotal: Int,
+                prefixCacheQueries: Int, prefixCacheHits: Int) {
+        self.numRunning = numRunning
+        self.numWaiting = numWaiting
+        self.kvCacheUsage = kvCacheUsage
+        self.numPreemptionsTotal = numPreemptionsTotal
+        self.prefixCacheQueries = prefixCacheQueries
+        self.prefixCacheHits = prefixCacheHits
+    }
 }

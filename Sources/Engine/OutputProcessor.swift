@@ -123,11 +123,21 @@ public struct OutputProcessor: Sendable {
             if !touched.contains(sample.parent) { touched.append(sample.parent) }
         }
         var outputs: [RequestOutput] = []
+        let updated = Set(coreOutputs.map(\.requestId))
         for id in touched {
             guard let parent = parents[id] else { continue }
+            // Samples this call did not touch report empty deltas: nothing new to stream.
+            let sampleOutputs = parent.samples.compactMap { sampleId -> CompletionOutput? in
+                guard var output = samples[sampleId]?.output else { return nil }
+                if !updated.contains(sampleId) {
+                    output.deltaText = ""
+                    output.deltaTokenIds = []
+                    output.deltaLogprobs = []
+                }
+                return output
+            }
             let out = RequestOutput(requestId: id, promptTokenIds: parent.promptTokenIds,
-                                    outputs: parent.samples.compactMap { samples[$0]?.output },
-                                    numCachedTokens: parent.numCachedTokens)
+                                    outputs: sampleOutputs, numCachedTokens: parent.numCachedTokens)
             if out.finished {
                 parents[id] = nil
                 for s in parent.samples { samples[s] = nil }

@@ -41,12 +41,11 @@ private func softmax(_ row: [Float], temperature: Double = 1) -> [Double] {
     return e.map { $0 / z }
 }
 
-/// Token counts over `steps` draws of one seeded request at steps 0..<steps.
-private func histogram(_ logits: [Float], _ p: SamplingParams, steps: Int, seed: UInt64 = 99) -> [Int] {
+/// Token counts over `draws` requests with seeds 0..<draws (step 0, no penalties).
+private func histogram(_ logits: [Float], _ p: SamplingParams, draws: Int) -> [Int] {
     var counts = [Int](repeating: 0, count: logits.count)
-    for step in 0..<steps {
-        let state = SamplingState(params: p, outputTokenIds: Array(repeating: 7, count: step), seed: seed)
-        counts[draw(logits, state).tokenId] += 1
+    for seed in 0..<UInt64(draws) {
+        counts[draw(logits, SamplingState(params: p, seed: seed)).tokenId] += 1
     }
     return counts
 }
@@ -137,13 +136,23 @@ private func histogram(_ logits: [Float], _ p: SamplingParams, steps: Int, seed:
     let logits: [Float] = [1.0, 2.0, 0.5]
     let steps = 20_000
     for t in [0.7, 1.0, 1.5] {
-        let counts = histogram(logits, params { $0.temperature = Float(t) }, steps: steps)
+        let counts = histogram(logits, params { $0.temperature = Float(t) }, draws: steps)
         let expected = softmax(logits, temperature: t)
         for i in 0..<3 {
             // 4.5 standard deviations of a binomial proportion at n = 20,000 is below 0.016.
             #expect(abs(Double(counts[i]) / Double(steps) - expected[i]) < 0.016, "T=\(t) token \(i)")
         }
     }
+    // One seeded request over its steps (the per-step derivation) follows the same distribution.
+    var history: [Int] = []
+    var counts = [0, 0, 0]
+    for _ in 0..<5000 {
+        let token = draw(logits, SamplingState(params: SamplingParams(), outputTokenIds: history, seed: 77)).tokenId
+        counts[token] += 1
+        history.append(token)
+    }
+    let expected = softmax(logits)
+    for i in 0..<3 { #expect(abs(Double(counts[i]) / 5000 - expected[i]) < 0.03) }
 }
 
 @Test func topKTopPMinPExcludeExactlyTheirTokens() {
@@ -151,7 +160,7 @@ private func histogram(_ logits: [Float], _ p: SamplingParams, steps: Int, seed:
     let logits = [0.5, 0.3, 0.15, 0.05].map { Float(log($0)) }
     let steps = 6000
     func kept(_ configure: (inout SamplingParams) -> Void) -> [Int] {
-        let counts = histogram(logits, params(configure), steps: steps)
+        let counts = histogram(logits, params(configure), draws: steps)
         return counts.indices.filter { counts[$0] > 0 }
     }
     #expect(kept { $0.topK = 2 } == [0, 1])
@@ -163,7 +172,7 @@ private func histogram(_ logits: [Float], _ p: SamplingParams, steps: Int, seed:
     #expect(kept { $0.minP = 0.25 } == [0, 1, 2])
     #expect(kept { $0.minP = 0.25; $0.topP = 0.7 } == [0, 1])
     // Renormalised over what is kept: top_k = 2 gives 0.5 / 0.8 and 0.3 / 0.8.
-    let counts = histogram(logits, params { $0.topK = 2 }, steps: steps)
+    let counts = histogram(logits, params { $0.topK = 2 }, draws: steps)
     #expect(abs(Double(counts[0]) / Double(steps) - 0.625) < 0.03)
 }
 
@@ -207,7 +216,7 @@ private func histogram(_ logits: [Float], _ p: SamplingParams, steps: Int, seed:
     var cum = 0.0
     var allowed = Set<Int>()
     for id in order where cum < 0.6 { cum += probs[id]; allowed.insert(id) }
-    let counts = histogram(row, p, steps: 1500)
+    let counts = histogram(row, p, draws: 1500)
     for id in counts.indices where counts[id] > 0 { #expect(allowed.contains(id)) }
 }
 
