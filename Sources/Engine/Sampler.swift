@@ -59,6 +59,9 @@ public struct SamplingState: Sendable {
 /// Kernels are plain scalar loops over raw pointers: in release builds LLVM vectorises them as
 /// well as hand-written SIMD8 code did here (one 262k exp pass ≈ 0.35 ms), and in debug builds
 /// they stay ~10x faster than SIMD types, whose generic operators are not inlined at -Onone.
+///
+/// Measured (release, 2-core AMD EPYC, x86-64 baseline SSE2, random 262,144-wide row):
+/// T = 0.8, top_p = 0.9 ≈ 1.3-1.9 ms per sample; greedy ≈ 0.2 ms; debug build ≈ 45 ms.
 public struct Sampler: Sendable {
     public init() {}
 
@@ -148,29 +151,34 @@ public struct Sampler: Sendable {
                     target: (Double) -> Double) -> RankKey {
         // Bin = top bits of e (exponent + 5 mantissa bits): 32 bins per octave; for e >= 0 the
         // bit pattern is monotone in e, so a higher bin holds larger e.
+        // e <= 1, so 1.0's bin is the top one; the lowest bin used is tracked so that small
+        // rows do not pay for scanning thousands of empty bins.
         let shift: UInt32 = 18
-        let binCount = 1 << (32 - Int(shift))
+        let topBin = Int(Float(1).bitPattern >> shift)
         let p = row.baseAddress!
-        var hist = [Float](repeating: 0, count: binCount)
+        var hist = [Float](repeating: 0, count: topBin + 1)
+        var lowBin = topBin
         hist.withUnsafeMutableBufferPointer { h in
             let h = h.baseAddress!
             for i in 0..<row.count where floor.admits(p[i], i) {
-                h[Int(p[i].bitPattern >> shift)] += mass ? p[i] : 1
+                let b = min(Int(p[i].bitPattern >> shift), topBin)
+                h[b] += mass ? p[i] : 1
+                if b < lowBin { lowBin = b }
             }
         }
         var total = 0.0
-        for w in hist { total += Double(w) }
+        for b in lowBin...topBin { total += Double(hist[b]) }
         let goal = target(total)
         guard goal < total else { return floor }
         var cum = 0.0
-        var bin = binCount - 1
-        while bin > 0, cum + Double(hist[bin]) < goal {
+        var bin = topBin
+        while bin > lowBin, cum + Double(hist[bin]) < goal {
             cum += Double(hist[bin])
             bin -= 1
         }
         // Only the bin where the cut falls is gathered and sorted.
         var members: [(e: Float, id: Int)] = []
-        for i in 0..<row.count where Int(p[i].bitPattern >> shift) == bin && floor.admits(p[i], i) {
+        for i in 0..<row.count where min(Int(p[i].bitPattern >> shift), topBin) == bin && floor.admits(p[i], i) {
             members.append((p[i], i))
         }
         members.sort { $0.e != $1.e ? $0.e > $1.e : $0.id < $1.id }
