@@ -2,7 +2,13 @@
 SWIFT ?= swift
 CONFIG ?= debug
 
-.PHONY: deps build test release clean
+# Until GGUF support brings the default model, `make serve` serves a safetensors model
+# directory: MODEL=/path/to/model (default: the tiny Llama fixture beside the repo).
+MODEL ?= ../shared/fixtures/tiny-llama
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: deps build test release serve clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -16,6 +22,9 @@ test: deps
 
 release: deps
 	$(SWIFT) build -c release --product shardline
+
+serve: release
+	.build/release/shardline serve --model $(MODEL) --host $(HOST) --port $(PORT)
 
 clean:
 	rm -rf .build
