@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "ShardlineKernels", cSettings: kernelFlags),
         .target(name: "Compute", dependencies: ["ShardlineKernels", "COpenBLAS"]),
         .target(name: "ModelFormats"),
-        .target(name: "Tokenizers", exclude: ["ChatTemplate"]),
+        .target(name: "Tokenizers"),
         .target(name: "Models", dependencies: ["Compute", "ModelFormats"]),
         .target(name: "Engine", dependencies: ["Tokenizers"]),
         .target(name: "Distributed", dependencies: ["Engine", "Models", "Compute"]),
@@ -53,8 +53,7 @@ let package = Package(
         ),
         .testTarget(name: "ComputeTests", dependencies: ["Compute"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"],
-                    exclude: ["ChatTemplateFixtureTests.swift", "ChatTemplateTests.swift", "JinjaEdgeCaseTests.swift", "JinjaSemanticsTests.swift"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "ModelFormats", "Tokenizers"]),
         .testTarget(name: "EngineTests", dependencies: [
             "Engine", "Tokenizers", .product(name: "PropertyBased", package: "swift-property-based"),

@@ -38,9 +38,10 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = Logger(label: "shardline")
         let llm: LLMEngine
-        let chat: (any ChatPromptRenderer)? = nil
+        let chat: ChatTemplateRenderer?
         do {
             let config = try ModelConfig.load(directory: model)
+            chat = try ChatTemplateRenderer.load(modelDirectory: model, override: chatTemplate)
             llm = try LocalEngine.load(
                 directory: model, cache: try engine.cacheConfig(),
                 scheduler: try engine.schedulerConfig(modelMaxLen: config.maxPositionEmbeddings),
