@@ -39,8 +39,9 @@ struct ChatCompletionsRoute: Sendable {
                 for try await (_, output) in run.outputs() {
                     var choices: [[String: Any]] = []
                     for sample in output.outputs where !finished.contains(sample.index) {
-                        guard !sample.deltaText.isEmpty || sample.finishReason != nil || !sample.deltaTokenIds.isEmpty else { continue }
                         completionTokens += sample.deltaTokenIds.count
+                        // Tokens that end mid-character add no text yet: nothing to send.
+                        guard !sample.deltaText.isEmpty || sample.finishReason != nil else { continue }
                         if sample.finishReason != nil { finished.insert(sample.index) }
                         let delta: [String: Any] = sample.deltaText.isEmpty ? [:] : ["content": sample.deltaText]
                         choices.append([

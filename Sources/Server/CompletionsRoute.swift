@@ -39,8 +39,9 @@ struct CompletionsRoute: Sendable {
                         guard !finished.contains(index) else { continue }
                         var text = sample.deltaText
                         if echo && echoed.insert(index).inserted { text = engine.tokenizer.decode(prompts[promptIndex]) + text }
-                        guard !text.isEmpty || sample.finishReason != nil || !sample.deltaTokenIds.isEmpty else { continue }
                         completionTokens += sample.deltaTokenIds.count
+                        // Tokens that end mid-character add no text yet: nothing to send.
+                        guard !text.isEmpty || sample.finishReason != nil else { continue }
                         if sample.finishReason != nil { finished.insert(index) }
                         choices.append([
                             "index": index, "text": text,
