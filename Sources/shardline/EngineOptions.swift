@@ -17,7 +17,7 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("block-size"), help: "Tokens per KV cache block.")
     var blockSize = 16
 
-    @Flag(name: .customLong("enable-prefix-caching"), inversion: .prefixedEnableDisable, help: "Reuse KV blocks of shared prompt prefixes.")
+    @Flag(name: .customLong("enable-prefix-caching"), inversion: .prefixedNo, help: "Reuse KV blocks of shared prompt prefixes.")
     var prefixCaching = true
 
     @Option(name: .customLong("scheduling-policy"), help: "fcfs or priority.")

@@ -152,6 +152,14 @@ func runShardline(_ arguments: [String], timeout: TimeInterval = 60) throws -> P
         #expect(result.stderr.contains("Processed 1 prompts"))
     }
 
+    @Test func vllmSpellingsOfEngineFlagsAreAccepted() throws {
+        let result = try runShardline(["generate", "--model", model, "--prompt", "hi", "--max-tokens", "2", "--no-enable-prefix-caching",
+                                       "--scheduling-policy", "priority", "--max-num-seqs", "4", "--max-num-batched-tokens", "64",
+                                       "--block-size", "8", "--device-memory", "1GiB", "--gpu-memory-utilization", "0.5"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("KV cache:"))
+    }
+
     @Test(arguments: [
         (["--scheduling-policy", "lifo"], "--scheduling-policy"),
         (["--kv-cache-memory", "lots"], "--kv-cache-memory"),
