@@ -25,19 +25,17 @@ void sl_rope_f32(float *x, size_t n_heads, size_t head_dim, const float *cos, co
     }
 }
 
-void sl_silu_mul_f32(const float *gate_up, float *out, size_t n) {
-    const float *up = gate_up + n;
+void sl_silu_mul_f32(const float *gate, const float *up, float *out, size_t n) {
     for (size_t i = 0; i < n; i++) {
-        float g = gate_up[i];
+        float g = gate[i];
         out[i] = g / (1.0f + expf(-g)) * up[i];
     }
 }
 
-void sl_gelu_tanh_mul_f32(const float *gate_up, float *out, size_t n) {
-    const float *up = gate_up + n;
+void sl_gelu_tanh_mul_f32(const float *gate, const float *up, float *out, size_t n) {
     const float k = 0.7978845608028654f;  // sqrt(2/pi)
     for (size_t i = 0; i < n; i++) {
-        float g = gate_up[i];
+        float g = gate[i];
         out[i] = 0.5f * g * (1.0f + tanhf(k * (g + 0.044715f * g * g * g))) * up[i];
     }
 }

@@ -61,6 +61,8 @@ import Testing
         let g: Float = 1
         let expected = 0.5 * g * (1 + tanh(0.7978845608 * (g + 0.044715 * g * g * g))) * 3
         #expect(abs(gelu[0, 0] - expected) < 1e-6)
+        let separate = GatedActivation.geluTanh(gate: Tensor(shape: [1, 2], values: [1, -2]), up: Tensor(shape: [1, 2], values: [3, 0.5]))
+        #expect(separate.toArray() == gelu.toArray())
     }
 
     @Test func softmaxIsStableAndNormalized() {

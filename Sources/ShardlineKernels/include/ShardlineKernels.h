@@ -24,10 +24,10 @@ void sl_rmsnorm_f32(const float *x, const float *w, float *out, size_t n, float 
 /// Rotary embedding, rotate-half (GPT-NeoX/HF) layout, in place on `n_heads` heads of `head_dim`.
 /// `cos`/`sin` hold head_dim/2 values for this token's position.
 void sl_rope_f32(float *x, size_t n_heads, size_t head_dim, const float *cos, const float *sin);
-/// out[i] = silu(gate_up[i]) * gate_up[n + i], i < n.
-void sl_silu_mul_f32(const float *gate_up, float *out, size_t n);
-/// out[i] = gelu_tanh(gate_up[i]) * gate_up[n + i], i < n.
-void sl_gelu_tanh_mul_f32(const float *gate_up, float *out, size_t n);
+/// out[i] = silu(gate[i]) * up[i], i < n. Fused [gate | up] rows pass (row, row + n).
+void sl_silu_mul_f32(const float *gate, const float *up, float *out, size_t n);
+/// out[i] = gelu_tanh(gate[i]) * up[i], i < n.
+void sl_gelu_tanh_mul_f32(const float *gate, const float *up, float *out, size_t n);
 /// In-place numerically stable softmax.
 void sl_softmax_f32(float *x, size_t n);
 

@@ -1,0 +1,18 @@
+/// A projection y = x · Wᵀ (+ b), whatever the weights are stored as: f32 through OpenBLAS or
+/// quantized blocks through the C kernels. Models hold `any LinearLayer`.
+public protocol LinearLayer: Sendable {
+    var inFeatures: Int { get }
+    var outFeatures: Int { get }
+    /// [rows, inFeatures] → [rows, outFeatures].
+    func callAsFunction(_ x: Tensor, pool: ThreadPool) -> Tensor
+    /// Bytes of weights held.
+    var weightBytes: Int { get }
+}
+
+extension LinearLayer {
+    public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, pool: .shared) }
+}
+
+extension Linear: LinearLayer {
+    public var weightBytes: Int { 4 * (weight.count + (bias?.count ?? 0)) }
+}
