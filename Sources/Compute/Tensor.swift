@@ -97,3 +97,12 @@ public struct Tensor: @unchecked Sendable {
         nonmutating set { self.row(row)[column] = newValue }
     }
 }
+
+extension Tensor {
+    /// A new [rows.count, rowLength] tensor holding the given rows, in order.
+    public func gatherRows(_ rows: [Int]) -> Tensor {
+        let out = Tensor(zeros: [rows.count, rowLength])
+        for (i, r) in rows.enumerated() { out.row(i).update(from: row(r), count: rowLength) }
+        return out
+    }
+}

@@ -48,10 +48,7 @@ public final class LlamaModel: CausalLanguageModel {
         for (layer, cache) in zip(layers, caches) {
             hidden = layer.forward(hidden, batch: batch, cache: cache, rope: rope)
         }
-        let last = Tensor(zeros: [batch.logitRows.count, config.hiddenSize])
-        for (i, row) in batch.logitRows.enumerated() {
-            last.row(i).update(from: hidden.row(row), count: config.hiddenSize)
-        }
+        let last = hidden.gatherRows(batch.logitRows)
         finalNorm.forward(last, into: last)
         return lmHead(last)
     }

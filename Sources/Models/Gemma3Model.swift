@@ -1,0 +1,115 @@
+import Compute
+import ModelFormats
+
+/// Gemma 3 (text): sliding-window layers interleaved with global ones (each with its own RoPE
+/// base), q/k RMSNorm per head, GeGLU with tanh GELU, norms before and after both attention and
+/// MLP, embeddings scaled by √hidden, tied LM head.
+public final class Gemma3Model: CausalLanguageModel {
+    public let config: ModelConfig
+    let embedding: any EmbeddingTable
+    let layers: [Gemma3DecoderLayer]
+    let finalNorm: RMSNorm
+    let lmHead: any LinearLayer
+    /// The LM head shares the embedding's weights (no `output.weight` in the file).
+    let tiedHead: Bool
+    let localRope: RotaryEmbedding
+    let globalRope: RotaryEmbedding
+
+    /// `names` maps tensor roles to the file's names; `normsIncludeOne` is true for GGUF files,
+    /// whose converter stores Gemma's RMSNorm weights as (1 + w) already.
+    public init(config: ModelConfig, weights: any WeightStore, names: Gemma3TensorNames, normsIncludeOne: Bool) throws {
+        guard config.architecture == .gemma3 else {
+            throw ModelFormatError.unsupportedArchitecture(path: weights.location, found: config.architecture.rawValue, supported: ["gemma3"])
+        }
+        self.config = config
+        let hidden = config.hiddenSize
+        embedding = try weights.embedding(names.embedding, vocabSize: config.vocabSize, hiddenSize: hidden)
+        let norm = { (name: String, count: Int) throws -> RMSNorm in
+            RMSNorm(weight: try weights.vector(name, count: count), eps: config.rmsNormEps, unitOffset: !normsIncludeOne)
+        }
+        layers = try (0..<config.numLayers).map { i in
+            try Gemma3DecoderLayer(config: config, index: i, weights: weights, names: names, norm: norm)
+        }
+        finalNorm = try norm(names.finalNorm, hidden)
+        tiedHead = !weights.contains(names.lmHead)
+        lmHead = tiedHead ? embedding.asLinear : try weights.linear(names.lmHead, outFeatures: config.vocabSize, inFeatures: hidden)
+        globalRope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling)
+        localRope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeLocalTheta ?? 10_000, scaling: .none)
+    }
+
+    public var weightBytes: Int {
+        embedding.weightBytes + layers.reduce(0) { $0 + $1.weightBytes } + 4 * finalNorm.weight.count
+            + (tiedHead ? 0 : lmHead.weightBytes)
+    }
+
+    public func forward(_ batch: ForwardBatch, caches: [PagedKVCache]) -> Tensor {
+        precondition(caches.count == layers.count, "forward: \(caches.count) caches for \(layers.count) layers")
+        var hidden = Tensor(zeros: [batch.tokens.count, config.hiddenSize])
+        embedding.gather(batch.tokens, into: hidden, scale: Float(config.hiddenSize).squareRoot())
+        for (layer, cache) in zip(layers, caches) {
+            hidden = layer.forward(hidden, batch: batch, cache: cache, rope: layer.isSliding ? localRope : globalRope)
+        }
+        let last = hidden.gatherRows(batch.logitRows)
+        finalNorm.forward(last, into: last)
+        return lmHead(last)
+    }
+}
+
+/// Tensor names for Gemma 3 in a given file format.
+public struct Gemma3TensorNames: Sendable {
+    public var embedding: String
+    public var finalNorm: String
+    public var lmHead: String
+    /// Role → name for layer i.
+    public var layer: @Sendable (Int, Gemma3TensorRole) -> String
+
+    /// llama.cpp's GGUF names.
+    public static let gguf = Gemma3TensorNames(embedding: "token_embd.weight", finalNorm: "output_norm.weight", lmHead: "output.weight") { i, role in
+        "blk.\(i).\(role.ggufName).weight"
+    }
+
+    /// Hugging Face's names.
+    public static let huggingFace = Gemma3TensorNames(embedding: "model.embed_tokens.weight", finalNorm: "model.norm.weight", lmHead: "lm_head.weight") { i, role in
+        "model.layers.\(i).\(role.huggingFaceName).weight"
+    }
+}
+
+public enum Gemma3TensorRole: Sendable, CaseIterable {
+    case inputNorm, q, k, v, o, qNorm, kNorm, postAttentionNorm, preFeedforwardNorm, gate, up, down, postFeedforwardNorm
+
+    var ggufName: String {
+        switch self {
+        case .inputNorm: "attn_norm"
+        case .q: "attn_q"
+        case .k: "attn_k"
+        case .v: "attn_v"
+        case .o: "attn_output"
+        case .qNorm: "attn_q_norm"
+        case .kNorm: "attn_k_norm"
+        case .postAttentionNorm: "post_attention_norm"
+        case .preFeedforwardNorm: "ffn_norm"
+        case .gate: "ffn_gate"
+        case .up: "ffn_up"
+        case .down: "ffn_down"
+        case .postFeedforwardNorm: "post_ffw_norm"
+        }
+    }
+
+    var huggingFaceName: String {
+        switch self {
+        case .inputNorm: "input_layernorm"
+        case .q: "self_attn.q_proj"
+        case .k: "self_attn.k_proj"
+        case .v: "self_attn.v_proj"
+        case .o: "self_attn.o_proj"
+        case .qNorm: "self_attn.q_norm"
+        case .kNorm: "self_attn.k_norm"
+        case .postAttentionNorm: "post_attention_layernorm"
+        case .preFeedforwardNorm: "pre_feedforward_layernorm"
+        case .gate: "mlp.gate_proj"
+        case .up: "mlp.up_proj"
+        case .down: "mlp.down_proj"
+        case .postFeedforwardNorm: "post_feedforward_layernorm"
+        }
+    }
+}
