@@ -1,0 +1,24 @@
+import Compute
+import ModelFormats
+
+/// Weights from a safetensors checkpoint, widened to f32 at load.
+public struct SafeTensorsWeightStore: WeightStore {
+    let reader: WeightReader
+
+    public init(checkpoint: SafeTensorsCheckpoint) { reader = WeightReader(checkpoint: checkpoint) }
+
+    public var location: String { reader.checkpoint.directory }
+    public func contains(_ name: String) -> Bool { reader.checkpoint.contains(name) }
+
+    public func vector(_ name: String, count: Int) throws -> Tensor {
+        try reader.tensor(name, shape: [count])
+    }
+
+    public func linear(_ name: String, outFeatures: Int, inFeatures: Int) throws -> any LinearLayer {
+        Linear(weight: try reader.tensor(name, shape: [outFeatures, inFeatures]))
+    }
+
+    public func embedding(_ name: String, vocabSize: Int, hiddenSize: Int) throws -> any EmbeddingTable {
+        DenseEmbedding(weight: try reader.tensor(name, shape: [vocabSize, hiddenSize]))
+    }
+}
