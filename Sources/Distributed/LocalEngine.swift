@@ -14,7 +14,7 @@ public enum LocalEngine {
         return try make(model: model, tokenizer: tokenizer, cache: cache, scheduler: scheduler, log: log)
     }
 
-    public static func make(model: any CausalLanguageModel, tokenizer: BPETokenizer, cache: CacheConfig,
+    public static func make(model: any CausalLanguageModel, tokenizer: any Tokenizer, cache: CacheConfig,
                             scheduler: SchedulerConfig, log: (String) -> Void = { _ in }) throws(EngineError) -> LLMEngine {
         var scheduler = scheduler
         scheduler.blockSize = cache.blockSize

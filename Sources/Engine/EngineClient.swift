@@ -40,7 +40,7 @@ public final class EngineClient: Sendable {
         thread.start()
     }
 
-    public var tokenizer: BPETokenizer { engine.tokenizer }
+    public var tokenizer: any Tokenizer { engine.tokenizer }
     public var maxModelLen: Int { engine.core.scheduler.config.maxModelLen }
     public var vocabSize: Int { engine.core.executor.vocabSize }
     /// False once the executor has failed; the server's /health turns 503.

@@ -4,12 +4,12 @@ import Tokenizers
 /// output processor; the CLI and tests drive it step by step, the server from its own task.
 public final class LLMEngine: @unchecked Sendable {
     public let core: EngineCore
-    public let tokenizer: BPETokenizer
+    public let tokenizer: any Tokenizer
     public let eosTokenIds: Set<Int>
     private var processor: OutputProcessor
     private var nextRequestNumber = 0
 
-    public init(core: EngineCore, tokenizer: BPETokenizer, eosTokenIds: Set<Int>) {
+    public init(core: EngineCore, tokenizer: any Tokenizer, eosTokenIds: Set<Int>) {
         self.core = core
         self.tokenizer = tokenizer
         self.eosTokenIds = eosTokenIds

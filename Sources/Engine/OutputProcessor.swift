@@ -36,7 +36,7 @@ public struct RequestOutput: Sendable {
 /// client side, not in the engine loop. Samples of an `n > 1` request are separate core
 /// requests (`"<i>_<id>"`) gathered here under their parent.
 public struct OutputProcessor: Sendable {
-    let tokenizer: BPETokenizer
+    let tokenizer: any Tokenizer
 
     struct Sample: Sendable {
         var parent: RequestID
@@ -58,7 +58,7 @@ public struct OutputProcessor: Sendable {
     private var samples: [RequestID: Sample] = [:]
     private var parents: [RequestID: Parent] = [:]
 
-    public init(tokenizer: BPETokenizer) { self.tokenizer = tokenizer }
+    public init(tokenizer: any Tokenizer) { self.tokenizer = tokenizer }
 
     /// Core request ids for a client request with `n` samples.
     public static func sampleIds(_ id: RequestID, n: Int) -> [RequestID] {

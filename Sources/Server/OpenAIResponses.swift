@@ -25,7 +25,7 @@ enum OpenAIResponses {
 
     /// Completions logprobs: parallel lists of tokens, their logprobs, top alternatives and
     /// character offsets into the choice's text.
-    static func completionLogprobs(_ tokens: [SampledToken], tokenizer: BPETokenizer, textOffset: Int) -> Any {
+    static func completionLogprobs(_ tokens: [SampledToken], tokenizer: any Tokenizer, textOffset: Int) -> Any {
         guard !tokens.isEmpty else { return NSNull() }
         var offsets: [Int] = [], texts: [String] = [], values: [Any] = [], tops: [Any] = []
         var offset = textOffset
@@ -43,7 +43,7 @@ enum OpenAIResponses {
     }
 
     /// Chat logprobs: one entry per token with its bytes and top alternatives.
-    static func chatLogprobs(_ tokens: [SampledToken], tokenizer: BPETokenizer) -> Any {
+    static func chatLogprobs(_ tokens: [SampledToken], tokenizer: any Tokenizer) -> Any {
         guard !tokens.isEmpty else { return NSNull() }
         func entry(_ id: Int, _ logprob: Float?) -> [String: Any] {
             let text = tokenizer.decode([id])

@@ -133,9 +133,11 @@ public struct BPETokenizer: Sendable {
     }
 
     /// Raw bytes one id contributes to decoded text; nil for unknown or skipped ids.
-    func tokenBytes(_ id: Int, skipSpecialTokens: Bool) -> [UInt8]? {
+    public func tokenBytes(_ id: Int, skipSpecialTokens: Bool) -> [UInt8]? {
         if skipSpecialTokens && isSpecialToken(id) { return nil }
         guard let token = tokenString(id) else { return nil }
         return core.decoder.bytes(for: token)
     }
 }
+
+extension BPETokenizer: Tokenizer {}

@@ -1,14 +1,14 @@
 /// Streaming decode for generation: feed ids one at a time and get back only newly completed
 /// text. Bytes of a character split across tokens are held until it completes; invalid bytes
-/// become U+FFFD exactly as in `BPETokenizer.decode`, so the concatenated output of all `feed`
+/// become U+FFFD exactly as in the tokenizer's `decode`, so the concatenated output of all `feed`
 /// calls plus `finish()` equals `decode(allIds)`.
 public struct IncrementalDetokenizer: Sendable {
-    public let tokenizer: BPETokenizer
+    public let tokenizer: any Tokenizer
     public let skipSpecialTokens: Bool
     /// Undecoded tail: a valid prefix of a multi-byte character.
     private var pending: [UInt8] = []
 
-    public init(tokenizer: BPETokenizer, skipSpecialTokens: Bool = false) {
+    public init(tokenizer: any Tokenizer, skipSpecialTokens: Bool = false) {
         self.tokenizer = tokenizer
         self.skipSpecialTokens = skipSpecialTokens
     }
