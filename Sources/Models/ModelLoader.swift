@@ -18,3 +18,16 @@ public enum ModelLoader {
         return try LlamaModel(config: config, checkpoint: checkpoint)
     }
 }
+
+extension ModelLoader {
+    public static let supportedGGUF: [ModelArchitecture] = [.gemma3]
+
+    /// A GGUF file's network; quantized weights stay in the memory map.
+    public static func load(gguf: GGUFFile, config: ModelConfig) throws -> any CausalLanguageModel {
+        guard supportedGGUF.contains(config.architecture) else {
+            throw ModelFormatError.unsupportedArchitecture(path: gguf.path, found: config.architecture.rawValue,
+                                                           supported: supportedGGUF.map(\.rawValue))
+        }
+        return try Gemma3Model(config: config, weights: GGUFWeightStore(file: gguf), names: .gguf, normsIncludeOne: true)
+    }
+}

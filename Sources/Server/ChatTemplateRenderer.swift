@@ -13,33 +13,23 @@ public struct ChatTemplateRenderer: ChatPromptRenderer {
         self.eosToken = eosToken
     }
 
-    /// `override` (`--chat-template FILE`), else `chat_template.jinja` beside the model, else
-    /// `chat_template` in `tokenizer_config.json`; nil when the model has none.
-    public static func load(modelDirectory: String, override: String?) throws -> ChatTemplateRenderer? {
-        let dir = URL(fileURLWithPath: modelDirectory)
-        let config = (try? Data(contentsOf: dir.appendingPathComponent("tokenizer_config.json")))
-            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
-        func special(_ key: String) -> String? {
-            if let s = config[key] as? String { return s }
-            return (config[key] as? [String: Any])?["content"] as? String
-        }
+    /// `--chat-template FILE` when given, else the model's own template; nil when neither exists.
+    public static func load(override: String?, modelTemplate: String?, bosToken: String?, eosToken: String?) throws -> ChatTemplateRenderer? {
         let source: String
         if let override {
             guard let text = try? String(contentsOfFile: override, encoding: .utf8) else {
                 throw ChatTemplateLoadError(message: "--chat-template \(override): cannot read the file")
             }
             source = text
-        } else if let text = try? String(contentsOf: dir.appendingPathComponent("chat_template.jinja"), encoding: .utf8) {
-            source = text
-        } else if let text = config["chat_template"] as? String {
-            source = text
+        } else if let modelTemplate {
+            source = modelTemplate
         } else {
             return nil
         }
         do {
-            return try ChatTemplateRenderer(source: source, bosToken: special("bos_token"), eosToken: special("eos_token"))
+            return try ChatTemplateRenderer(source: source, bosToken: bosToken, eosToken: eosToken)
         } catch {
-            throw ChatTemplateLoadError(message: "chat template of \(override ?? modelDirectory): \(error)")
+            throw ChatTemplateLoadError(message: "\(override ?? "the model's chat template"): \(error)")
         }
     }
 

@@ -11,7 +11,7 @@ struct GenerateCommand: AsyncParsableCommand {
         commandName: "generate",
         abstract: "Generate text for one or more prompts, offline, in one continuous batch.")
 
-    @Option(name: .long, help: "Model directory (config.json, *.safetensors, tokenizer.json).")
+    @Option(name: .long, help: "Model directory (config.json, *.safetensors, tokenizer.json) or a .gguf file.")
     var model: String
 
     @Option(name: .long, help: "Prompt text.")
@@ -53,10 +53,10 @@ struct GenerateCommand: AsyncParsableCommand {
         let prompts = try readPrompts()
         let llm: LLMEngine
         do {
-            let config = try ModelConfig.load(directory: model)
-            llm = try LocalEngine.load(
-                directory: model, cache: try engine.cacheConfig(),
-                scheduler: try engine.schedulerConfig(modelMaxLen: config.maxPositionEmbeddings),
+            let bundle = try ModelBundle.load(path: model)
+            llm = try LocalEngine.make(
+                bundle: bundle, cache: try engine.cacheConfig(),
+                scheduler: try engine.schedulerConfig(modelMaxLen: bundle.config.maxPositionEmbeddings),
                 log: { printError($0) })
         } catch let error as CLIError {
             throw error

@@ -4,6 +4,7 @@ import Engine
 import Foundation
 import Logging
 import ModelFormats
+import Models
 import Server
 
 struct ServeCommand: AsyncParsableCommand {
@@ -11,7 +12,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Serve a model over an OpenAI-compatible HTTP API.")
 
-    @Option(name: .long, help: "Model directory (config.json, *.safetensors, tokenizer.json).")
+    @Option(name: .long, help: "Model directory (config.json, *.safetensors, tokenizer.json) or a .gguf file.")
     var model: String
 
     @Option(name: .long, help: "Address to listen on.")
@@ -40,11 +41,12 @@ struct ServeCommand: AsyncParsableCommand {
         let llm: LLMEngine
         let chat: ChatTemplateRenderer?
         do {
-            let config = try ModelConfig.load(directory: model)
-            chat = try ChatTemplateRenderer.load(modelDirectory: model, override: chatTemplate)
-            llm = try LocalEngine.load(
-                directory: model, cache: try engine.cacheConfig(),
-                scheduler: try engine.schedulerConfig(modelMaxLen: config.maxPositionEmbeddings),
+            let bundle = try ModelBundle.load(path: model)
+            chat = try ChatTemplateRenderer.load(override: chatTemplate, modelTemplate: bundle.chatTemplate,
+                                                 bosToken: bundle.bosToken, eosToken: bundle.eosToken)
+            llm = try LocalEngine.make(
+                bundle: bundle, cache: try engine.cacheConfig(),
+                scheduler: try engine.schedulerConfig(modelMaxLen: bundle.config.maxPositionEmbeddings),
                 log: { logger.info("\($0)") })
         } catch let error as CLIError {
             throw error

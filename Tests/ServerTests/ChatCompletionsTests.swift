@@ -6,11 +6,11 @@ import Testing
 
 @Suite struct ChatCompletionsTests {
     func server() throws -> OpenAIServer {
-        try makeServer(chat: try ChatTemplateRenderer.load(modelDirectory: Fixtures.path("tiny-llama"), override: nil))
+        try makeServer(chat: try ChatTemplateRenderer.load(override: Fixtures.path("tiny-llama/chat_template.jinja"), modelTemplate: nil, bosToken: "<s>", eosToken: "</s>"))
     }
 
     @Test func templateRendersChatMLAndTokenizeAgrees() async throws {
-        let renderer = try #require(try ChatTemplateRenderer.load(modelDirectory: Fixtures.path("tiny-llama"), override: nil))
+        let renderer = try #require(try ChatTemplateRenderer.load(override: Fixtures.path("tiny-llama/chat_template.jinja"), modelTemplate: nil, bosToken: "<s>", eosToken: "</s>"))
         let text = try renderer.render(messages: [("system", "Be brief."), ("user", "hi")], addGenerationPrompt: true, continueFinalMessage: false)
         #expect(text == "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n")
         let app = Application(router: try server().router())

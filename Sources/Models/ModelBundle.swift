@@ -1,0 +1,57 @@
+import Foundation
+import ModelFormats
+import Tokenizers
+
+/// Everything a served model comes with: the network, its tokenizer, the ids that end a
+/// generation, and its chat template. From a Hugging Face directory or a single GGUF file.
+public struct ModelBundle: Sendable {
+    public let model: any CausalLanguageModel
+    public let tokenizer: any Tokenizer
+    public let stopTokenIds: Set<Int>
+    /// Jinja source, when the model ships one.
+    public let chatTemplate: String?
+    public let bosToken: String?
+    public let eosToken: String?
+
+    public var config: ModelConfig { model.config }
+
+    /// `path` is a model directory (config.json, safetensors, tokenizer.json) or a `.gguf` file.
+    public static func load(path: String) throws -> ModelBundle {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelFormatError.missingFile(path: path)
+        }
+        return isDirectory.boolValue ? try loadDirectory(path) : try loadGGUF(path)
+    }
+
+    static func loadDirectory(_ directory: String) throws -> ModelBundle {
+        let model = try ModelLoader.load(directory: directory)
+        let tokenizer = try TokenizerLoader.load(directory: directory)
+        let dir = URL(fileURLWithPath: directory)
+        let config = (try? Data(contentsOf: dir.appendingPathComponent("tokenizer_config.json")))
+            .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] } ?? [:]
+        func special(_ key: String) -> String? {
+            (config[key] as? String) ?? ((config[key] as? [String: Any])?["content"] as? String)
+        }
+        let template = (try? String(contentsOf: dir.appendingPathComponent("chat_template.jinja"), encoding: .utf8))
+            ?? (config["chat_template"] as? String)
+        return ModelBundle(
+            model: model, tokenizer: tokenizer,
+            stopTokenIds: TokenizerLoader.stopTokenIds(config: model.config, tokenizer: tokenizer, directory: directory),
+            chatTemplate: template, bosToken: special("bos_token"), eosToken: special("eos_token"))
+    }
+
+    static func loadGGUF(_ path: String) throws -> ModelBundle {
+        let file = try GGUFFile(path: path)
+        let config = try ModelConfig(gguf: file)
+        let tokenizer = try TokenizerLoader.load(gguf: file)
+        let model = try ModelLoader.load(gguf: file, config: config)
+        let data = try file.tokenizerData()
+        return ModelBundle(
+            model: model, tokenizer: tokenizer,
+            stopTokenIds: TokenizerLoader.stopTokenIds(config: config, tokenizer: tokenizer),
+            chatTemplate: data.chatTemplate,
+            bosToken: tokenizer.bosTokenId.flatMap(tokenizer.tokenString),
+            eosToken: tokenizer.eosTokenId.flatMap(tokenizer.tokenString))
+    }
+}
