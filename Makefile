@@ -8,7 +8,7 @@ MODEL ?= ../shared/fixtures/tiny-llama
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: deps build test release serve clean
+.PHONY: deps build test release serve bench clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -26,6 +26,12 @@ release: deps
 
 serve: release
 	.build/release/shardline serve --model $(MODEL) --host $(HOST) --port $(PORT)
+
+# Our speed against llama.cpp's on the default model, same file, same threads, one run.
+# The first run builds llama.cpp through pip (llama-cpp-python), which takes several minutes.
+bench: release
+	@python3 -c "import llama_cpp" 2>/dev/null || python3 -m pip install --quiet llama-cpp-python
+	.build/release/shardline bench-model --model "$$(bash scripts/default-model.sh)" --compare-llamacpp python3
 
 clean:
 	rm -rf .build

@@ -58,3 +58,32 @@ void sl_axpy_f32(float *y, const float *x, float alpha, size_t n) {
 #endif
     for (size_t i = 0; i < n; i++) y[i] += alpha * x[i];
 }
+
+#if defined(__x86_64__)
+__attribute__((target("avx2")))
+static float sum_avx2(const float *x, size_t n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm256_add_ps(a0, _mm256_loadu_ps(x + i));
+        a1 = _mm256_add_ps(a1, _mm256_loadu_ps(x + i + 8));
+        a2 = _mm256_add_ps(a2, _mm256_loadu_ps(x + i + 16));
+        a3 = _mm256_add_ps(a3, _mm256_loadu_ps(x + i + 24));
+    }
+    __m256 a = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+    float lanes[8];
+    _mm256_storeu_ps(lanes, a);
+    float s = lanes[0] + lanes[1] + lanes[2] + lanes[3] + lanes[4] + lanes[5] + lanes[6] + lanes[7];
+    for (; i < n; i++) s += x[i];
+    return s;
+}
+#endif
+
+float sl_sum_f32(const float *x, size_t n) {
+#if defined(__x86_64__)
+    if (sl_has_avx2_fma()) return sum_avx2(x, n);
+#endif
+    float s = 0;
+    for (size_t i = 0; i < n; i++) s += x[i];
+    return s;
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Compute
+import Distributed
+import Engine
+import Foundation
+import Models
+
+/// `make bench`: our prefill and decode speed on a model, side by side with llama.cpp's on the
+/// same file and thread count, and decode as a share of the memory-bandwidth roofline.
+struct BenchModelCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-model",
+        abstract: "Measure prefill and decode speed on a model (and llama.cpp's, with --compare-llamacpp).")
+
+    @Option(name: .long, help: "Model directory or .gguf file.")
+    var model: String
+
+    @Option(name: .customLong("prompt-tokens"), help: "Prompt length for the prefill measurement.")
+    var promptTokens = 512
+
+    @Option(name: .customLong("decode-tokens"), help: "Tokens decoded per sequence.")
+    var decodeTokens = 128
+
+    @Option(name: .long, help: "Concurrent sequences for the aggregate decode measurements.")
+    var batches: [Int] = [8, 32]
+
+    @Option(name: .long, help: "Runs per measurement; medians are reported.")
+    var runs = 3
+
+    @Option(name: .customLong("compare-llamacpp"), help: "Python with llama-cpp-python installed, to run llama.cpp on the same file.")
+    var llamaCppPython: String?
+
+    func run() async throws {
+        let bundle: ModelBundle
+        do { bundle = try ModelBundle.load(path: model) } catch let e as CustomStringConvertible { throw CLIError(e.description) }
+        let threads = ThreadPool.shared.threadCount
+        var cache = CacheConfig()
+        cache.kvCacheMemory = 1 << 30
+        var scheduler = SchedulerConfig()
+        scheduler.maxModelLen = max(promptTokens, 64) + decodeTokens + 8
+        scheduler.maxNumBatchedTokens = max(promptTokens, 2048)
+        let llm = try LocalEngine.make(bundle: bundle, cache: cache, scheduler: scheduler)
+        let vocab = bundle.config.vocabSize
+        // Ordinary ids, away from the specials at the start of most vocabularies.
+        let base = min(1000, vocab / 2), span = min(vocab, 20_000) - base
+        func prompt(_ n: Int, _ seed: Int) -> [Int] {
+            [bundle.tokenizer.bosTokenId ?? base] + (1..<n).map { base + ($0 * 7919 + seed * 104_729) % span }
+        }
+        var params = SamplingParams.greedy
+        params.ignoreEOS = true
+
+        var prefill: [Double] = [], decode1: [Double] = [], aggregate: [Int: [Double]] = [:]
+        for run in 0..<runs {
+            params.maxTokens = 1
+            let t0 = Date()
+            _ = try llm.generate([prompt(promptTokens, run)], params: params)
+            prefill.append(Double(promptTokens) / Date().timeIntervalSince(t0))
+            decode1.append(try decodeRate(llm, prompts: [prompt(16, run)], params: params))
+            for b in batches {
+                aggregate[b, default: []].append(try decodeRate(llm, prompts: (0..<b).map { prompt(16, run * 100 + $0) }, params: params))
+            }
+        }
+        let bandwidth = MemoryBandwidth.measureRead()
+        let roofline = bandwidth / Double(bundle.model.weightBytes)
+        var rows: [(String, Double, Double?)] = [
+            ("prefill tok/s (\(promptTokens)-token prompt)", median(prefill), nil),
+            ("decode tok/s, batch 1", median(decode1), nil),
+        ]
+        for b in batches { rows.append(("decode tok/s aggregate, \(b) sequences", median(aggregate[b]!), nil)) }
+        if let python = llamaCppPython {
+            let theirs = try llamaCpp(python: python, threads: threads)
+            rows[0].2 = theirs.prefill
+            rows[1].2 = theirs.decode
+        }
+        print("model: \(model) (\(KVCacheBudget.human(bundle.model.weightBytes)) of weights), threads: \(threads), medians of \(runs) runs")
+        print(pad("measure", 44) + pad("shardline", 12) + pad("llama.cpp", 12) + "ratio")
+        for (name, ours, theirs) in rows {
+            print(pad(name, 44) + pad(String(format: "%.1f", ours), 12) + pad(theirs.map { String(format: "%.1f", $0) } ?? "-", 12)
+                  + (theirs.map { String(format: "%.2fx", ours / $0) } ?? "-"))
+        }
+        print(String(format: "memory read bandwidth: %.1f GB/s; batch-1 decode roofline %.1f tok/s; ours is %.0f%% of it",
+                     bandwidth / 1e9, roofline, 100 * median(decode1) / roofline))
+    }
+
+    /// Tokens per second over the decode steps only (after every sequence has its first token).
+    private func decodeRate(_ llm: LLMEngine, prompts: [[Int]], params: SamplingParams) throws -> Double {
+        var p = params
+        p.maxTokens = decodeTokens + 1
+        for prompt in prompts { try llm.addRequest(promptTokenIds: prompt, params: p) }
+        var started = Set<RequestID>(), generated = 0
+        var t0 = Date()
+        while llm.hasUnfinishedRequests {
+            for out in try llm.step() {
+                if started.insert(out.requestId).inserted {
+                    if started.count == prompts.count { t0 = Date(); generated = 0 }
+                } else {
+                    generated += out.outputs.reduce(0) { $0 + $1.deltaTokenIds.count }
+                }
+            }
+        }
+        return Double(generated) / Date().timeIntervalSince(t0)
+    }
+
+    private func llamaCpp(python: String, threads: Int) throws -> (prefill: Double, decode: Double) {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Benchmarks/llamacpp_model_bench.py").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, script, "--model", model, "--threads", "\(threads)", "--prompt-tokens", "\(promptTokens)",
+                             "--decode-tokens", "\(decodeTokens)", "--runs", "\(runs)"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let prefill = (json["prefill_tok_s"] as? [String: Double])?["median"],
+              let decode = (json["decode_tok_s"] as? [String: Double])?["median"] else {
+            throw CLIError("llama.cpp benchmark failed: \(String(decoding: data, as: UTF8.self))")
+        }
+        return (prefill, decode)
+    }
+}
+
+private func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.isEmpty ? 0 : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
+}
+
+private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }
