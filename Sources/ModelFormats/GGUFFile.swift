@@ -29,6 +29,8 @@ public struct GGUFTensor: @unchecked Sendable {
     /// Bytes per row, `type.rowBytes(elements: rowLength)` (always valid for an opened tensor).
     public var rowBytes: Int { type.rowBytes(elements: rowLength) ?? 0 }
     public var path: String { file.path }
+    /// The mapping the bytes live in: hold it to keep `bytes` valid.
+    public var mapping: MappedFile { file }
 
     /// The tensor as a `TensorData` (row-major `shape`) for the plain types (F32, F16, BF16, F64,
     /// I8…I64); quantized types throw, since `DType` cannot describe them.
