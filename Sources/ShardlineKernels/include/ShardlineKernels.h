@@ -46,4 +46,5 @@ void sl_paged_attention_head_f32(
 #ifdef __cplusplus
 }
 #endif
+#include "ShardlineQuant.h"
 #endif

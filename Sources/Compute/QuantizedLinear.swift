@@ -1,0 +1,155 @@
+import ShardlineKernels
+
+/// GGML tensor types with a kernel here; raw values are GGML's (what GGUF stores).
+public enum QuantType: Int, Sendable, CaseIterable, CustomStringConvertible {
+    case f32 = 0, f16 = 1, q4_0 = 2, q5_0 = 6, q8_0 = 8, q4_K = 12, q5_K = 13, q6_K = 14, bf16 = 30
+
+    /// Elements per block (1 for the float types).
+    public var blockSize: Int { sl_qtype_block_size(Int32(rawValue)) }
+    /// Bytes per block.
+    public var bytesPerBlock: Int { sl_qtype_block_bytes(Int32(rawValue)) }
+    /// Bytes of a row of `n` elements; nil when `n` is not a multiple of the block size.
+    public func rowBytes(_ n: Int) -> Int? {
+        guard n >= 0, n % blockSize == 0 else { return nil }
+        return n / blockSize * bytesPerBlock
+    }
+    /// Bytes of one activation row of `n` elements quantized for this weight type.
+    public func activationRowBytes(_ n: Int) -> Int { sl_quant_act_row_bytes(Int32(rawValue), n) }
+
+    public var description: String {
+        switch self {
+        case .f32: "F32"
+        case .f16: "F16"
+        case .bf16: "BF16"
+        case .q4_0: "Q4_0"
+        case .q5_0: "Q5_0"
+        case .q8_0: "Q8_0"
+        case .q4_K: "Q4_K"
+        case .q5_K: "Q5_K"
+        case .q6_K: "Q6_K"
+        }
+    }
+}
+
+/// Owned, 64-byte aligned bytes of a quantized matrix.
+public final class QuantizedStorage: @unchecked Sendable {
+    public let pointer: UnsafeMutableRawPointer
+    public let count: Int
+
+    public init(count: Int) {
+        self.count = count
+        pointer = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1), alignment: 64)
+        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: max(count, 1))
+        MemoryTracker.allocated(count)
+    }
+
+    deinit {
+        pointer.deallocate()
+        MemoryTracker.released(count)
+    }
+}
+
+/// A [rows, cols] weight matrix in a GGML block format, row-major, rows contiguous (a GGUF
+/// tensor's data: GGUF dims (ne0 = cols, ne1 = rows)). The bytes are owned or borrowed from a
+/// memory map; `owner` keeps whatever backs them alive.
+public struct QuantizedMatrix: @unchecked Sendable {
+    public let type: QuantType
+    public let rows: Int
+    public let cols: Int
+    public let bytes: UnsafeRawBufferPointer
+    public let owner: AnyObject?
+
+    /// Borrows `bytes` (for example a window of a memory-mapped GGUF file), kept alive by `owner`.
+    public init(type: QuantType, rows: Int, cols: Int, bytes: UnsafeRawBufferPointer, owner: AnyObject?) {
+        guard let rowBytes = type.rowBytes(cols) else {
+            preconditionFailure("QuantizedMatrix: \(cols) columns is not a multiple of \(type)'s block of \(type.blockSize)")
+        }
+        precondition(rows >= 0 && bytes.count >= rows * rowBytes,
+                     "QuantizedMatrix: \(bytes.count) bytes for \(rows)×\(cols) \(type) (\(rows * rowBytes) needed)")
+        self.type = type
+        self.rows = rows
+        self.cols = cols
+        self.bytes = UnsafeRawBufferPointer(rebasing: bytes[0..<(rows * rowBytes)])
+        self.owner = owner
+    }
+
+    /// Copies `data` into owned storage.
+    public init(type: QuantType, rows: Int, cols: Int, copying data: [UInt8]) {
+        let storage = QuantizedStorage(count: data.count)
+        data.withUnsafeBytes { storage.pointer.copyMemory(from: $0.baseAddress!, byteCount: data.count) }
+        self.init(type: type, rows: rows, cols: cols,
+                  bytes: UnsafeRawBufferPointer(start: storage.pointer, count: data.count), owner: storage)
+    }
+
+    /// Bytes of one row.
+    public var rowBytes: Int { type.rowBytes(cols)! }
+
+    public func row(_ r: Int) -> UnsafeRawPointer {
+        precondition(r >= 0 && r < rows, "QuantizedMatrix: row \(r) of \(rows)")
+        return bytes.baseAddress! + r * rowBytes
+    }
+
+    /// The f32 matrix these blocks stand for (reference dequantization).
+    public func dequantized() -> Tensor {
+        let t = Tensor(zeros: [rows, cols])
+        for r in 0..<rows { sl_dequantize_row(Int32(type.rawValue), row(r), t.row(r), cols) }
+        return t
+    }
+}
+
+/// y = x · Wᵀ + b for quantized W [outFeatures, inFeatures], like `Linear`: [m, in] → [m, out].
+/// x is quantized to 8 bits once per call (f32 kept for F32/F16/BF16 weights), then weight rows
+/// are split over the pool; each thread runs the C kernel over all m activation rows.
+public struct QuantizedLinear: Sendable {
+    public let weight: QuantizedMatrix
+    public let bias: Tensor?
+
+    public init(weight: QuantizedMatrix, bias: Tensor? = nil) {
+        if let bias { precondition(bias.count == weight.rows, "QuantizedLinear: bias \(bias.shape) for \(weight.rows) rows") }
+        self.weight = weight
+        self.bias = bias
+    }
+
+    public var inFeatures: Int { weight.cols }
+    public var outFeatures: Int { weight.rows }
+
+    public func callAsFunction(_ x: Tensor, pool: ThreadPool = .shared) -> Tensor {
+        let out = Tensor(zeros: [x.rowCount, outFeatures])
+        forward(x, into: out, pool: pool)
+        return out
+    }
+
+    public func forward(_ x: Tensor, into out: Tensor, pool: ThreadPool = .shared) {
+        precondition(x.rowLength == inFeatures, "QuantizedLinear: input rows of \(x.rowLength), expected \(inFeatures)")
+        let m = x.rowCount, n = outFeatures, k = inFeatures
+        precondition(out.count == m * n, "QuantizedLinear: output \(out.shape) for \(m)×\(n)")
+        guard m > 0, n > 0 else { return }
+        let type = Int32(weight.type.rawValue)
+        let actRow = weight.type.activationRowBytes(k)
+        let act = UnsafeMutableRawPointer.allocate(byteCount: max(m * actRow, 1), alignment: 64)
+        defer { act.deallocate() }
+        let xp = x.data, op = out.data, wp = weight.bytes.baseAddress!, bp = bias?.data
+        // Quantize the activations once (in parallel for prefill-sized batches).
+        pool.parallelFor(m, minChunk: 16) { rows in
+            for r in rows { sl_quantize_act_row(type, xp + r * k, act + r * actRow, k) }
+        }
+        let actp = UnsafeRawPointer(act)
+        // Claimed chunks of at least 16 weight rows, several per thread: a thread that is off
+        // its core leaves its unclaimed chunks to the others.
+        let chunks = min(max(1, n / 16), pool.threadCount == 1 ? 1 : pool.threadCount * 4)
+        pool.run(chunks: chunks) { c in
+            let lo = n * c / chunks, hi = n * (c + 1) / chunks
+            guard lo < hi else { return }
+            sl_quant_matmul(type, wp, k, lo, hi, actp, m, op, n)
+            if let bp {
+                for r in 0..<m {
+                    let row = op + r * n
+                    for j in lo..<hi { row[j] += bp[j] }
+                }
+            }
+        }
+    }
+
+    /// The f32 weights (for tests and as a fallback path through `Linear`).
+    public func dequantized() -> Tensor { weight.dequantized() }
+}
