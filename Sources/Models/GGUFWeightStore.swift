@@ -1,7 +1,9 @@
 import Compute
 import ModelFormats
 
-/// Weights from a GGUF file. GGUF stores a [rows, cols] matrix with ne = [cols, rows].
+/// Weights from a GGUF file. Quantized and half-precision matrices stay in the memory map and
+/// run through the quantized kernels; small vectors (norms) are widened to f32.
+/// GGUF stores a [rows, cols] matrix with ne = [cols, rows].
 public struct GGUFWeightStore: WeightStore {
     public let file: GGUFFile
 
@@ -25,18 +27,28 @@ public struct GGUFWeightStore: WeightStore {
 
     public func linear(_ name: String, outFeatures: Int, inFeatures: Int) throws -> any LinearLayer {
         let t = try tensor(name, shape: [outFeatures, inFeatures])
-        return Linear(weight: Tensor(shape: [outFeatures, inFeatures], values: try dense(t)))
+        if t.type == .f32 { return Linear(weight: Tensor(shape: [outFeatures, inFeatures], values: try dense(t))) }
+        return QuantizedLinear(weight: try matrix(t))
     }
 
     public func embedding(_ name: String, vocabSize: Int, hiddenSize: Int) throws -> any EmbeddingTable {
         let t = try tensor(name, shape: [vocabSize, hiddenSize])
-        return DenseEmbedding(weight: Tensor(shape: [vocabSize, hiddenSize], values: try dense(t)))
+        if t.type == .f32 { return DenseEmbedding(weight: Tensor(shape: [vocabSize, hiddenSize], values: try dense(t))) }
+        return QuantizedEmbedding(matrix: try matrix(t))
+    }
+
+    /// The tensor's blocks, borrowed from the mapping.
+    private func matrix(_ t: GGUFTensor) throws -> QuantizedMatrix {
+        guard let type = QuantType(rawValue: Int(t.type.rawValue)) else {
+            throw ModelFormatError.badTensor(path: file.path, tensor: t.name, reason: "\(t.type.name) weights are not supported yet; supported: \(QuantType.allCases.map(\.description).joined(separator: ", "))")
+        }
+        return QuantizedMatrix(type: type, rows: t.rowCount, cols: t.rowLength, bytes: t.bytes, owner: t.mapping)
     }
 
     /// F32/F16/BF16 tensors widened to f32.
     private func dense(_ t: GGUFTensor) throws -> [Float] {
         guard !t.type.isQuantized else {
-            throw ModelFormatError.badTensor(path: file.path, tensor: t.name, reason: "\(t.type.name) weights need the quantized kernels")
+            throw ModelFormatError.badTensor(path: file.path, tensor: t.name, reason: "\(t.type.name) is quantized; expected a float vector")
         }
         return try t.tensorData().floats()
     }
