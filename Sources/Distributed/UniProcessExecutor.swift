@@ -30,8 +30,7 @@ public final class UniProcessExecutor: Executor, @unchecked Sendable {
                 log: (String) -> Void = { _ in }) throws(EngineError) {
         let c = model.config
         let activations = cache.kvCacheMemory == nil
-            ? ModelRunner.measureActivationPeak(model: model, tokens: scheduler.maxNumBatchedTokens,
-                                                maxModelLen: scheduler.maxModelLen, blockSize: cache.blockSize)
+            ? Self.activationPeak(model: model, tokens: scheduler.maxNumBatchedTokens, maxModelLen: scheduler.maxModelLen, blockSize: cache.blockSize)
             : 0
         budget = KVCacheBudget(
             deviceMemory: cache.resolvedDeviceMemory, utilization: cache.gpuMemoryUtilization,
@@ -43,6 +42,21 @@ public final class UniProcessExecutor: Executor, @unchecked Sendable {
         vocabSize = c.vocabSize
         runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: cache.blockSize)
         log(budget.capacityLine(maxModelLen: scheduler.maxModelLen))
+    }
+
+    /// vLLM runs a full maximum-size batch to measure this; on a CPU that is seconds of prefill
+    /// at every start. Activations grow linearly with the tokens in a batch, so two small
+    /// measured batches give the line, extrapolated to the budget (attention scratch, the only
+    /// part growing faster, is per thread and small).
+    static func activationPeak(model: any CausalLanguageModel, tokens: Int, maxModelLen: Int, blockSize: Int) -> Int {
+        let (t1, t2) = (32, 64)
+        guard tokens > t2 else {
+            return ModelRunner.measureActivationPeak(model: model, tokens: tokens, maxModelLen: maxModelLen, blockSize: blockSize)
+        }
+        let p1 = ModelRunner.measureActivationPeak(model: model, tokens: t1, maxModelLen: maxModelLen, blockSize: blockSize)
+        let p2 = ModelRunner.measureActivationPeak(model: model, tokens: t2, maxModelLen: maxModelLen, blockSize: blockSize)
+        let slope = Double(max(0, p2 - p1)) / Double(t2 - t1)
+        return p2 + Int(slope * Double(tokens - t2))
     }
 
     public func execute(_ batch: SchedulerOutput) throws -> ModelRunnerOutput {
