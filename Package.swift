@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // Property-based tests of the scheduler's invariants (test-only).
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        // The benchmark client's HTTP (the issue names it; NIO-based like the server).
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -44,10 +46,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        .target(name: "Bench", dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .executableTarget(
             name: "shardline",
             dependencies: [
-                "Models", "ModelFormats", "Tokenizers", "Engine", "Distributed", "Server",
+                "Models", "ModelFormats", "Tokenizers", "Engine", "Distributed", "Server", "Bench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -61,6 +64,10 @@ let package = Package(
         .testTarget(name: "DistributedTests", dependencies: ["Distributed", "Engine", "Models", "Tokenizers"]),
         .testTarget(name: "ServerTests", dependencies: [
             "Server", "Engine", "Distributed", "Models", "Tokenizers",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+        .testTarget(name: "BenchTests", dependencies: [
+            "Bench", "Server", "Engine", "Distributed", "Models", "Tokenizers",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "ShardlineCLITests", dependencies: ["shardline"]),
