@@ -8,6 +8,7 @@ struct ChatCompletionsRoute: Sendable {
 
     func handle(_ body: Data) async throws -> Response {
         let req = try JSONDecoder().decode(ChatCompletionRequest.self, from: body)
+        let fields = try JSONDecoder().decode(SamplingFields.self, from: body)
         try server.checkModel(req.model)
         guard !req.messages.isEmpty else { throw OpenAIError.badRequest("messages must not be empty", param: "messages") }
         for m in req.messages where !["system", "user", "assistant", "tool", "developer"].contains(m.role) {
@@ -17,10 +18,10 @@ struct ChatCompletionsRoute: Sendable {
         let promptText = try server.renderChat(req.messages, addGenerationPrompt: req.add_generation_prompt ?? true,
                                                continueFinalMessage: req.continue_final_message ?? false)
         let prompt = engine.tokenizer.encode(promptText, addSpecialTokens: false)
-        let params = try req.samplingParams(promptTokens: prompt.count, maxModelLen: engine.maxModelLen)
+        let params = try req.samplingParams(fields, promptTokens: prompt.count, maxModelLen: engine.maxModelLen)
         try checkContext(promptTokens: prompt.count, maxTokens: params.maxTokens, maxModelLen: engine.maxModelLen)
         let id = engine.makeRequestId(prefix: "chatcmpl")
-        let run = GenerationRun(engine: engine, prompts: [prompt], params: params, priority: req.priority ?? 0, idPrefix: id)
+        let run = GenerationRun(engine: engine, prompts: [prompt], params: params, priority: fields.priority ?? 0, idPrefix: id)
         let model = server.config.servedModelName
         let created = OpenAIResponses.now
         let wantLogprobs = params.logprobs != nil

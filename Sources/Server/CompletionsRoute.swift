@@ -8,9 +8,10 @@ struct CompletionsRoute: Sendable {
 
     func handle(_ body: Data) async throws -> Response {
         let req = try JSONDecoder().decode(CompletionRequest.self, from: body)
+        let fields = try JSONDecoder().decode(SamplingFields.self, from: body)
         try server.checkModel(req.model)
         let engine = server.engine
-        let params = try req.samplingParams()
+        let params = try req.samplingParams(fields)
         let prompts: [[Int]]
         switch req.prompt {
         case .texts(let texts): prompts = texts.map { engine.tokenizer.encode($0) }
@@ -22,7 +23,7 @@ struct CompletionsRoute: Sendable {
             try checkContext(promptTokens: p.count, maxTokens: params.maxTokens, maxModelLen: engine.maxModelLen)
         }
         let id = engine.makeRequestId(prefix: "cmpl")
-        let run = GenerationRun(engine: engine, prompts: prompts, params: params, priority: req.priority ?? 0, idPrefix: id)
+        let run = GenerationRun(engine: engine, prompts: prompts, params: params, priority: fields.priority ?? 0, idPrefix: id)
         let echo = req.echo ?? false
         let model = server.config.servedModelName
         let created = OpenAIResponses.now
