@@ -1,26 +1,53 @@
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// Live and peak bytes of tensor storage in this process. The engine measures a model's
-/// activation peak with it: reset the peak, run a batch of the maximum size, read the peak.
+/// Bytes of tensor storage: live and peak for the process, and a per-thread scope for measuring
+/// one computation's peak (the engine sizes its KV cache from a model's activation peak, and
+/// other threads' allocations must not leak into that reading).
 public enum MemoryTracker {
     private static let live = Atomic<Int>(0)
-    private static let peak = Atomic<Int>(0)
 
     public static var liveBytes: Int { live.load(ordering: .relaxed) }
-    public static var peakBytes: Int { peak.load(ordering: .relaxed) }
 
-    /// Starts a new peak measurement from the current live bytes.
-    public static func resetPeak() { peak.store(live.load(ordering: .relaxed), ordering: .relaxed) }
+    /// Peak bytes of tensor storage allocated by the calling thread while `body` runs, above
+    /// what it held at the start (storage created before `body` does not count).
+    public static func measurePeak(_ body: () -> Void) -> Int {
+        let scope = Scope()
+        let previous = pthread_getspecific(key)
+        pthread_setspecific(key, Unmanaged.passUnretained(scope).toOpaque())
+        body()
+        pthread_setspecific(key, previous)
+        return scope.peak
+    }
 
     static func allocated(_ bytes: Int) {
-        let now = live.add(bytes, ordering: .relaxed).newValue
-        var seen = peak.load(ordering: .relaxed)
-        while now > seen {
-            let (exchanged, current) = peak.compareExchange(expected: seen, desired: now, ordering: .relaxed)
-            if exchanged { break }
-            seen = current
+        live.add(bytes, ordering: .relaxed)
+        if let scope = currentScope {
+            scope.live += bytes
+            scope.peak = max(scope.peak, scope.live)
         }
     }
 
-    static func released(_ bytes: Int) { live.subtract(bytes, ordering: .relaxed) }
+    static func released(_ bytes: Int) {
+        live.subtract(bytes, ordering: .relaxed)
+        currentScope?.live -= bytes
+    }
+
+    /// Only ever touched by the thread it is installed on.
+    private final class Scope {
+        var live = 0
+        var peak = 0
+    }
+
+    nonisolated(unsafe) private static var key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+
+    private static var currentScope: Scope? {
+        pthread_getspecific(key).map { Unmanaged<Scope>.fromOpaque($0).takeUnretainedValue() }
+    }
 }

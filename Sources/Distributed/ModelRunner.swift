@@ -89,9 +89,7 @@ public final class ModelRunner: @unchecked Sendable {
             slots += (0..<n).map { table[$0 / blockSize] * Int32(blockSize) + Int32($0 % blockSize) }
             logitRows.append(ids.count - 1)
         }
-        MemoryTracker.resetPeak()
-        let before = MemoryTracker.liveBytes
-        _ = model.forward(ForwardBatch(tokens: ids, positions: positions, sequences: sequences, slotMapping: slots, logitRows: logitRows), caches: caches)
-        return MemoryTracker.peakBytes - before
+        let batch = ForwardBatch(tokens: ids, positions: positions, sequences: sequences, slotMapping: slots, logitRows: logitRows)
+        return MemoryTracker.measurePeak { _ = model.forward(batch, caches: caches) }
     }
 }

@@ -20,7 +20,9 @@ final class SchedulerHarness {
         var params = SamplingParams.greedy
         params.maxTokens = maxTokens
         configure(&params)
-        let r = Request(id: id, promptTokenIds: (0..<prompt).map { ($0 * 7 + id.hashValue & 0xff) % 400 + 1 },
+        // Distinct, deterministic prompts per id (String.hashValue is seeded per process).
+        let salt = id.unicodeScalars.reduce(0) { ($0 &* 31 &+ Int($1.value)) & 0xffff }
+        let r = Request(id: id, promptTokenIds: (0..<prompt).map { ($0 * 7 + salt) % 400 + 1 },
                         sampling: params, eosTokenIds: eos, arrivalTime: now, priority: priority)
         try scheduler.add(r, now: now)
         return r
