@@ -30,12 +30,14 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(name: "ShardlineKernels", cSettings: kernelFlags),
+        // Shared-memory rings and futex waits between worker processes.
+        .target(name: "ShardlineIPC", linkerSettings: [.linkedLibrary("rt")]),
         .target(name: "Compute", dependencies: ["ShardlineKernels", "COpenBLAS"]),
         .target(name: "ModelFormats"),
         .target(name: "Tokenizers"),
         .target(name: "Models", dependencies: ["Compute", "ModelFormats"]),
         .target(name: "Engine", dependencies: ["Tokenizers"]),
-        .target(name: "Distributed", dependencies: ["Engine", "Models", "Compute"]),
+        .target(name: "Distributed", dependencies: ["Engine", "Models", "Compute", "ShardlineIPC"]),
         .target(
             name: "Server",
             dependencies: [
