@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Tokenizers"),
         .target(name: "Models", dependencies: ["Compute", "ModelFormats"]),
         .target(name: "Engine", dependencies: ["Tokenizers"]),
-        .target(name: "Distributed", dependencies: ["Engine", "Models", "Compute", "ShardlineIPC"]),
+        .target(name: "Distributed", dependencies: ["Engine", "Models", "ModelFormats", "Compute", "ShardlineIPC"]),
         .target(
             name: "Server",
             dependencies: [

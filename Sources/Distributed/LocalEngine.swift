@@ -12,6 +12,33 @@ public enum LocalEngine {
         try make(bundle: try ModelBundle.load(path: path), cache: cache, scheduler: scheduler, log: log)
     }
 
+    /// Loads the model on one device, or cut over tp × pp worker processes (this one rank 0).
+    /// Returns the engine and rank 0's bundle (tokenizer, chat template; its model is rank 0's shard).
+    /// `traceFile` records a timeline per device (also on one device, through the worker path).
+    public static func launch(path: String, cache: CacheConfig, scheduler: SchedulerConfig, parallel: ParallelConfig = ParallelConfig(),
+                              traceFile: String? = nil, log: (String) -> Void = { _ in }) throws -> (LLMEngine, ModelBundle) {
+        guard parallel.worldSize > 1 || traceFile != nil else {
+            let bundle = try ModelBundle.load(path: path)
+            return (try make(bundle: bundle, cache: cache, scheduler: scheduler, log: log), bundle)
+        }
+        var scheduler = scheduler
+        scheduler.blockSize = cache.blockSize
+        scheduler.pipelineDepth = parallel.pipelineParallelSize
+        nonisolated(unsafe) var bundle: ModelBundle?
+        let executor = try MultiProcessExecutor(
+            modelPath: path, parallel: parallel, cache: cache, scheduler: scheduler, traceFile: traceFile,
+            loadRankZero: { plan in
+                let loaded = try withoutActuallyEscaping(plan) { try ModelBundle.load(path: path, shard: $0) }
+                bundle = loaded
+                return loaded.model
+            }, log: log)
+        guard let bundle else { preconditionFailure("rank 0 loaded no bundle") }
+        let core = try EngineCore(config: scheduler, executor: executor)
+        var eos = Set(bundle.config.eosTokenIds)
+        if let id = bundle.tokenizer.eosTokenId { eos.insert(id) }
+        return (LLMEngine(core: core, tokenizer: bundle.tokenizer, eosTokenIds: bundle.stopTokenIds.isEmpty ? eos : bundle.stopTokenIds), bundle)
+    }
+
     public static func make(bundle: ModelBundle, cache: CacheConfig, scheduler: SchedulerConfig,
                             log: (String) -> Void = { _ in }) throws(EngineError) -> LLMEngine {
         try make(model: bundle.model, tokenizer: bundle.tokenizer, stopTokenIds: bundle.stopTokenIds,

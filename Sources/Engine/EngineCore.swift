@@ -6,6 +6,8 @@ public final class EngineCore: @unchecked Sendable {
     public let scheduler: Scheduler
     public let executor: any Executor
     private let clock: @Sendable () -> Double
+    /// Submitted batches not yet collected, oldest first.
+    private var inFlight: [SchedulerOutput] = []
 
     /// Refuses to start when the cache cannot hold one max-model-len sequence: such a request
     /// could never run, and the engine would wait on it forever.
@@ -21,7 +23,9 @@ public final class EngineCore: @unchecked Sendable {
         self.clock = clock
     }
 
-    public var hasUnfinishedRequests: Bool { scheduler.hasUnfinishedRequests }
+    /// Requests waiting or running, or batches still in flight.
+    public var hasUnfinishedRequests: Bool { scheduler.hasUnfinishedRequests || !inFlight.isEmpty }
+    public var batchesInFlight: Int { inFlight.count }
     public var now: Double { clock() }
 
     public func addRequest(_ request: Request) throws(EngineError) {
@@ -41,11 +45,22 @@ public final class EngineCore: @unchecked Sendable {
         scheduler.finish([id], reason: reason, now: clock())
     }
 
-    /// One step. Returns nothing when there is nothing to run.
+    /// One step: submits a new batch while the pipeline has room (filling it before draining,
+    /// so every stage has work), otherwise collects the oldest batch and applies its tokens.
+    /// With one stage that is schedule → execute → update. Returns nothing when it only submitted.
     public func step() throws -> [EngineCoreOutput] {
-        let batch = scheduler.schedule(now: clock())
-        guard !batch.isEmpty else { return [] }
-        let result = try executor.execute(batch)
+        let depth = max(1, executor.maxBatchesInFlight)
+        if inFlight.count < depth {
+            let batch = scheduler.schedule(now: clock())
+            if !batch.isEmpty {
+                try executor.submit(batch)
+                inFlight.append(batch)
+                if inFlight.count < depth { return [] }
+            }
+        }
+        guard !inFlight.isEmpty else { return [] }
+        let result = try executor.collect()
+        let batch = inFlight.removeFirst()
         return scheduler.update(batch, result: result, now: clock())
     }
 

@@ -74,7 +74,10 @@ public final class Scheduler: @unchecked Sendable {
         // are not starved (vLLM fills the first and leaves the rest thin).
         let depth = config.pipelineDepth
         var budget = depth > 1 ? max(1, config.maxNumBatchedTokens / depth) : config.maxNumBatchedTokens
-        let seqCap = depth > 1 ? max(1, config.maxNumSeqs / depth) : config.maxNumSeqs
+        // Sequences are split evenly over the in-flight batches: with 32 decoding requests and 2
+        // stages each batch takes 16, so the second stage never waits on an empty batch.
+        let active = min(config.maxNumSeqs, running.count + waiting.count)
+        let seqCap = depth > 1 ? max(1, (active + depth - 1) / depth) : config.maxNumSeqs
         var scheduled: [(request: Request, tokens: Int, newData: Bool)] = []
         var preemptedThisStep = 0
 
@@ -129,6 +132,10 @@ public final class Scheduler: @unchecked Sendable {
             }
         }
 
+        // An empty step sends nothing, so released ids wait for the next batch that runs.
+        guard !scheduled.isEmpty else {
+            return SchedulerOutput(stepId: nextStepId, requests: [], releasedRequestIds: [], numPreemptions: preemptedThisStep)
+        }
         var out = SchedulerOutput(stepId: nextStepId, requests: [], releasedRequestIds: released, numPreemptions: preemptedThisStep)
         nextStepId += 1
         released.removeAll()
@@ -142,6 +149,7 @@ public final class Scheduler: @unchecked Sendable {
             }
             out.requests.append(ScheduledRequest(
                 id: request.id, newRequest: newData, numTokens: numNew, startPosition: start,
+                tokenIds: request.tokens(start..<(start + numNew)),
                 blockTable: kvCache.blockTable(for: request.id), samples: request.numComputedTokens == request.numTokens))
         }
         return out

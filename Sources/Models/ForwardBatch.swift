@@ -28,15 +28,31 @@ public protocol CausalLanguageModel: Sendable {
     var config: ModelConfig { get }
     /// Bytes of weights this model holds in memory.
     var weightBytes: Int { get }
-    /// Runs one step; returns logits [logitRows.count, vocab].
-    func forward(_ batch: ForwardBatch, caches: [PagedKVCache]) -> Tensor
+    /// The part of the model this instance holds.
+    var plan: ShardPlan { get }
+    /// Runs this shard's layers over one step. The first stage embeds `batch.tokens` (`input`
+    /// nil); later stages take the previous stage's hidden states [tokens, hidden]. Every stage
+    /// but the last returns its hidden states; the last returns logits [logitRows.count, vocab]
+    /// on tensor-parallel rank 0 and an empty tensor on the others.
+    func forward(_ batch: ForwardBatch, input: Tensor?, caches: [PagedKVCache]) -> Tensor
 }
 
 extension CausalLanguageModel {
-    /// One cache per layer, sized for `numBlocks` blocks of `blockSize` tokens.
+    /// A whole (unsharded) model's step: logits [logitRows.count, vocab].
+    public func forward(_ batch: ForwardBatch, caches: [PagedKVCache]) -> Tensor {
+        forward(batch, input: nil, caches: caches)
+    }
+
+    /// One cache per layer of this stage, holding this rank's KV heads, sized for `numBlocks`
+    /// blocks of `blockSize` tokens.
     public func makeKVCaches(numBlocks: Int, blockSize: Int) -> [PagedKVCache] {
-        (0..<config.numLayers).map { _ in
-            PagedKVCache(numBlocks: numBlocks, blockSize: blockSize, numKVHeads: config.numKVHeads, headDim: config.headDim)
+        plan.layers.map { _ in
+            PagedKVCache(numBlocks: numBlocks, blockSize: blockSize, numKVHeads: plan.kvHeads(config).count, headDim: config.headDim)
         }
+    }
+
+    /// KV bytes one block takes on this device (f32 keys and values, its layers and heads).
+    public func kvBytesPerBlock(blockSize: Int) -> Int {
+        2 * 4 * plan.layers.count * blockSize * plan.kvHeads(config).count * config.headDim
     }
 }

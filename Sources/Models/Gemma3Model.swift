@@ -6,6 +6,7 @@ import ModelFormats
 /// MLP, embeddings scaled by √hidden, tied LM head.
 public final class Gemma3Model: CausalLanguageModel {
     public let config: ModelConfig
+    public let plan: ShardPlan
     let embedding: any EmbeddingTable
     let layers: [Gemma3DecoderLayer]
     let finalNorm: RMSNorm
@@ -22,6 +23,7 @@ public final class Gemma3Model: CausalLanguageModel {
             throw ModelFormatError.unsupportedArchitecture(path: weights.location, found: config.architecture.rawValue, supported: ["gemma3"])
         }
         self.config = config
+        plan = .whole(config)
         let hidden = config.hiddenSize
         embedding = try weights.embedding(names.embedding, vocabSize: config.vocabSize, hiddenSize: hidden)
         let norm = { (name: String, count: Int) throws -> RMSNorm in
@@ -42,7 +44,7 @@ public final class Gemma3Model: CausalLanguageModel {
             + (tiedHead ? 0 : lmHead.weightBytes)
     }
 
-    public func forward(_ batch: ForwardBatch, caches: [PagedKVCache]) -> Tensor {
+    public func forward(_ batch: ForwardBatch, input: Tensor?, caches: [PagedKVCache]) -> Tensor {
         precondition(caches.count == layers.count, "forward: \(caches.count) caches for \(layers.count) layers")
         var hidden = Tensor(zeros: [batch.tokens.count, config.hiddenSize])
         embedding.gather(batch.tokens, into: hidden, scale: Float(config.hiddenSize).squareRoot())

@@ -16,16 +16,38 @@ public struct ModelBundle: Sendable {
     public var config: ModelConfig { model.config }
 
     /// `path` is a model directory (config.json, safetensors, tokenizer.json) or a `.gguf` file.
-    public static func load(path: String) throws -> ModelBundle {
+    /// `shard`, given the model's config, says which part this device holds (the whole by default).
+    public static func load(path: String, shard: ((ModelConfig) throws -> ShardPlan)? = nil) throws -> ModelBundle {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ModelFormatError.missingFile(path: path)
         }
-        return isDirectory.boolValue ? try loadDirectory(path) : try loadGGUF(path)
+        return isDirectory.boolValue ? try loadDirectory(path, shard: shard) : try loadGGUF(path, shard: shard)
     }
 
-    static func loadDirectory(_ directory: String) throws -> ModelBundle {
-        let model = try ModelLoader.load(directory: directory)
+    /// Only the network (a worker needs no tokenizer).
+    public static func loadModel(path: String, shard: ((ModelConfig) throws -> ShardPlan)? = nil) throws -> any CausalLanguageModel {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelFormatError.missingFile(path: path)
+        }
+        if isDirectory.boolValue { return try ModelLoader.load(directory: path, shard: shard) }
+        let file = try GGUFFile(path: path)
+        let config = try ModelConfig(gguf: file)
+        return try ModelLoader.load(gguf: file, config: config, plan: try shard?(config))
+    }
+
+    /// Only the model's config (to plan shards before loading any weights).
+    public static func config(path: String) throws -> ModelConfig {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelFormatError.missingFile(path: path)
+        }
+        return isDirectory.boolValue ? try ModelConfig.load(directory: path) : try ModelConfig(gguf: try GGUFFile(path: path))
+    }
+
+    static func loadDirectory(_ directory: String, shard: ((ModelConfig) throws -> ShardPlan)?) throws -> ModelBundle {
+        let model = try ModelLoader.load(directory: directory, shard: shard)
         let tokenizer = try TokenizerLoader.load(directory: directory)
         let dir = URL(fileURLWithPath: directory)
         let config = (try? Data(contentsOf: dir.appendingPathComponent("tokenizer_config.json")))
@@ -41,11 +63,11 @@ public struct ModelBundle: Sendable {
             chatTemplate: template, bosToken: special("bos_token"), eosToken: special("eos_token"))
     }
 
-    static func loadGGUF(_ path: String) throws -> ModelBundle {
+    static func loadGGUF(_ path: String, shard: ((ModelConfig) throws -> ShardPlan)?) throws -> ModelBundle {
         let file = try GGUFFile(path: path)
         let config = try ModelConfig(gguf: file)
         let tokenizer = try TokenizerLoader.load(gguf: file)
-        let model = try ModelLoader.load(gguf: file, config: config)
+        let model = try ModelLoader.load(gguf: file, config: config, plan: try shard?(config))
         let data = try file.tokenizerData()
         return ModelBundle(
             model: model, tokenizer: tokenizer,

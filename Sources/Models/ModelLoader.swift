@@ -4,18 +4,26 @@ import ModelFormats
 public enum ModelLoader {
     public static let supported: [ModelArchitecture] = [.llama, .mistral, .qwen2, .gemma3]
 
-    public static func load(directory: String) throws -> any CausalLanguageModel {
+    public static func load(directory: String, shard: ((ModelConfig) throws -> ShardPlan)? = nil) throws -> any CausalLanguageModel {
         let config = try ModelConfig.load(directory: directory)
+        let plan = try shard?(config)
         guard supported.contains(config.architecture) else {
             throw ModelFormatError.unsupportedArchitecture(
                 path: directory + "/config.json", found: config.architecture.rawValue, supported: supported.map(\.rawValue))
         }
         let checkpoint = try SafeTensorsCheckpoint(directory: directory)
         if config.architecture == .gemma3 {
+            try requireWhole(plan, config: config, path: directory)
             return try Gemma3Model(config: config, weights: SafeTensorsWeightStore(checkpoint: checkpoint),
                                    names: .huggingFace, normsIncludeOne: false)
         }
-        return try LlamaModel(config: config, checkpoint: checkpoint)
+        return try LlamaModel(config: config, checkpoint: checkpoint, plan: plan)
+    }
+
+    /// Architectures not yet written against `ShardPlan` run on one device only.
+    static func requireWhole(_ plan: ShardPlan?, config: ModelConfig, path: String) throws {
+        guard let plan, plan.tpSize > 1 || plan.layers != 0..<config.numLayers else { return }
+        throw ModelFormatError.badConfig(path: path, reason: "\(config.architecture.rawValue) runs on one device only for now (tensor and pipeline parallel support: \(LlamaModel.architectures.map(\.rawValue).sorted().joined(separator: ", ")))")
     }
 }
 
@@ -23,7 +31,8 @@ extension ModelLoader {
     public static let supportedGGUF: [ModelArchitecture] = [.gemma3]
 
     /// A GGUF file's network; quantized weights stay in the memory map.
-    public static func load(gguf: GGUFFile, config: ModelConfig) throws -> any CausalLanguageModel {
+    public static func load(gguf: GGUFFile, config: ModelConfig, plan: ShardPlan? = nil) throws -> any CausalLanguageModel {
+        try requireWhole(plan, config: config, path: gguf.path)
         guard supportedGGUF.contains(config.architecture) else {
             throw ModelFormatError.unsupportedArchitecture(path: gguf.path, found: config.architecture.rawValue,
                                                            supported: supportedGGUF.map(\.rawValue))

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Distributed
 import Engine
+import Models
 
 /// vLLM's engine flags, shared by every command that runs the engine.
 struct EngineOptions: ParsableArguments {
@@ -31,6 +32,48 @@ struct EngineOptions: ParsableArguments {
 
     @Option(name: .customLong("kv-cache-memory"), help: "Bytes for the KV cache, e.g. 2GiB; overrides --gpu-memory-utilization.")
     var kvCacheMemory: String?
+
+    @Option(name: [.customLong("tensor-parallel-size"), .customLong("tp", withSingleDash: true)],
+            help: "Devices (worker processes) each layer is split over; must divide the attention heads.")
+    var tensorParallelSize = 1
+
+    @Option(name: [.customLong("pipeline-parallel-size"), .customLong("pp", withSingleDash: true)],
+            help: "Pipeline stages (worker processes) the layers are split into.")
+    var pipelineParallelSize = 1
+
+    @Option(name: .customLong("pp-layer-partition"), help: "Layers per pipeline stage, e.g. 4,4,5,3 (default: an even split).")
+    var ppLayerPartition: String?
+
+    @Option(name: .customLong("trace-file"), help: "Write a Chrome trace (Perfetto) of every device's batches here at shutdown.")
+    var traceFile: String?
+
+    func parallelConfig() throws -> ParallelConfig {
+        guard tensorParallelSize >= 1 else { throw CLIError("--tensor-parallel-size must be at least 1") }
+        guard pipelineParallelSize >= 1 else { throw CLIError("--pipeline-parallel-size must be at least 1") }
+        var partition: [Int]?
+        if let ppLayerPartition {
+            let parts = ppLayerPartition.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
+                throw CLIError("--pp-layer-partition '\(ppLayerPartition)' is not a comma-separated list of layer counts like 4,4,5,3")
+            }
+            partition = parts.map { $0! }
+        }
+        return ParallelConfig(tensorParallelSize: tensorParallelSize, pipelineParallelSize: pipelineParallelSize, layerPartition: partition)
+    }
+
+    /// Loads the model on the devices the flags ask for; errors become one-line CLI errors.
+    func launch(model: String, log: @escaping (String) -> Void) throws -> (LLMEngine, ModelBundle) {
+        do {
+            let config = try ModelBundle.config(path: model)
+            return try LocalEngine.launch(
+                path: model, cache: try cacheConfig(), scheduler: try schedulerConfig(modelMaxLen: config.maxPositionEmbeddings),
+                parallel: try parallelConfig(), traceFile: traceFile, log: log)
+        } catch let error as CLIError {
+            throw error
+        } catch let error as CustomStringConvertible {
+            throw CLIError(error.description)
+        }
+    }
 
     func schedulerConfig(modelMaxLen: Int) throws -> SchedulerConfig {
         var c = SchedulerConfig()

@@ -51,18 +51,8 @@ struct GenerateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let prompts = try readPrompts()
-        let llm: LLMEngine
-        do {
-            let bundle = try ModelBundle.load(path: model)
-            llm = try LocalEngine.make(
-                bundle: bundle, cache: try engine.cacheConfig(),
-                scheduler: try engine.schedulerConfig(modelMaxLen: bundle.config.maxPositionEmbeddings),
-                log: { printError($0) })
-        } catch let error as CLIError {
-            throw error
-        } catch let error as CustomStringConvertible {
-            throw CLIError(error.description)
-        }
+        let (llm, _) = try engine.launch(model: model, log: { printError($0) })
+        defer { llm.core.executor.shutdown() }
         var params = SamplingParams()
         params.temperature = temperature
         params.topP = topP

@@ -38,20 +38,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = Logger(label: "shardline")
-        let llm: LLMEngine
+        let (llm, bundle) = try engine.launch(model: model, log: { logger.info("\($0)") })
         let chat: ChatTemplateRenderer?
         do {
-            let bundle = try ModelBundle.load(path: model)
             chat = try ChatTemplateRenderer.load(override: chatTemplate, modelTemplate: bundle.chatTemplate,
                                                  bosToken: bundle.bosToken, eosToken: bundle.eosToken)
-            llm = try LocalEngine.make(
-                bundle: bundle, cache: try engine.cacheConfig(),
-                scheduler: try engine.schedulerConfig(modelMaxLen: bundle.config.maxPositionEmbeddings),
-                log: { logger.info("\($0)") })
-        } catch let error as CLIError {
-            throw error
-        } catch let error as CustomStringConvertible {
-            throw CLIError(error.description)
+        } catch {
+            llm.core.executor.shutdown()
+            throw CLIError("\(error)")
         }
         if chat == nil { logger.warning("no chat template found; /v1/chat/completions will answer 400 (use --chat-template)") }
         let name = servedModelName ?? model
@@ -62,6 +56,20 @@ struct ServeCommand: AsyncParsableCommand {
         config.port = port
         let server = OpenAIServer(engine: client, config: config, metrics: metrics, chat: chat)
         logger.info("Serving \(name) at http://\(host):\(port) (OpenAI API under /v1)")
+        // A failed device (a dead worker) ends the server: requests in flight have their errors
+        // and /health answers 503 for a moment, then the process exits non-zero.
+        let watchdog = Task.detached {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(200))
+                guard !client.isHealthy else { continue }
+                logger.error("the engine failed; shutting down")
+                try? await Task.sleep(for: .seconds(2))
+                llm.core.executor.shutdown()
+                Foundation.exit(1)
+            }
+        }
+        defer { watchdog.cancel() }
         try await server.application(logger: logger).runService()
+        llm.core.executor.shutdown()
     }
 }

@@ -5,7 +5,8 @@ struct Shardline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shardline",
         abstract: "Shardline: an LLM inference and serving engine.",
-        subcommands: [GenerateCommand.self, ServeCommand.self, BenchModelCommand.self, BenchCommand.self])
+        subcommands: [GenerateCommand.self, ServeCommand.self, BenchModelCommand.self, BenchCommand.self,
+                      TraceSummaryCommand.self, WorkerCommand.self])
 }
 
 /// A user-facing failure: ArgumentParser prints it as one `Error: …` line and exits non-zero.

@@ -95,6 +95,9 @@ import Testing
         h.step()
         h.scheduler.finish(["run", "wait"], reason: .abort, now: 2)
         #expect(!h.scheduler.hasUnfinishedRequests && h.scheduler.kvCache.numFreeBlocks == 99)
+        // Nothing runs, so nothing is sent: the release rides on the next batch that runs.
+        #expect(h.step().isEmpty)
+        try h.add("next", prompt: 5, maxTokens: 5)
         #expect(h.step().releasedRequestIds == ["run"])
     }
 

@@ -19,10 +19,11 @@ final class FailingExecutor: Executor, @unchecked Sendable {
     }
     var numBlocks: Int { inner.numBlocks }
     var vocabSize: Int { inner.vocabSize }
-    func execute(_ batch: SchedulerOutput) throws -> ModelRunnerOutput {
+    func submit(_ batch: SchedulerOutput) throws {
         if calls.add(1, ordering: .relaxed).newValue >= failAt { throw EngineError.executionFailed("device lost") }
-        return try inner.execute(batch)
+        try inner.submit(batch)
     }
+    func collect() throws -> ModelRunnerOutput { try inner.collect() }
 }
 
 @Suite struct HealthTests {

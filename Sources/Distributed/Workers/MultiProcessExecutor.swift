@@ -1,0 +1,165 @@
+import Engine
+import Foundation
+import ModelFormats
+import Models
+import ShardlineIPC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a model cut over tp × pp devices, one process each. This process is rank 0: it runs
+/// the engine and the first stage's tensor-parallel rank 0, and starts the other ranks as
+/// `shardline worker` processes joined by one shared-memory segment.
+///
+/// A step: rank 0 sends the batch to every worker, computes its own shard (stage 0), and the
+/// stages pass activations down; the last stage samples and sends the tokens back. Up to pp
+/// batches are in flight, so while stage 1 runs batch b, stage 0 already runs batch b+1.
+public final class MultiProcessExecutor: Executor, @unchecked Sendable {
+    public let parallel: ParallelConfig
+    public let numBlocks: Int
+    public let vocabSize: Int
+    public let runner: ModelRunner
+    /// One line per device, rank order, as printed at startup.
+    public let deviceLines: [String]
+    public let capacityLine: String
+    private let comm: ShmCommunicator
+    private let workers: [Process]
+    private var pending: [ModelRunnerOutput] = []
+    private let traceFile: String?
+    private var stopped = false
+
+    public var maxBatchesInFlight: Int { parallel.pipelineParallelSize }
+
+    /// Starts the workers and loads rank 0's shard; returns once every device has reported.
+    /// `loadRankZero` loads this rank's bundle (model shard plus tokenizer) for a given plan.
+    public init(modelPath: String, parallel: ParallelConfig, cache: CacheConfig, scheduler: SchedulerConfig,
+                traceFile: String? = nil, executable: String = CommandLine.executablePath,
+                loadRankZero: ((ModelConfig) throws -> ShardPlan) throws -> any CausalLanguageModel,
+                log: (String) -> Void = { _ in }) throws {
+        let config = try ModelBundle.config(path: modelPath)
+        _ = try parallel.validate(for: config)
+        self.parallel = parallel
+        self.traceFile = traceFile
+        let world = parallel.worldSize
+        // Each device gets its share of the cores and, by default, of the memory.
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let threads = max(1, cores / world)
+        var cache = cache
+        if cache.deviceMemory == nil { cache.deviceMemory = Int(ProcessInfo.processInfo.physicalMemory) / world }
+
+        let name = "/shardline-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        comm = try ShmCommunicator.create(name: name, worldSize: world)
+        if world > cores { comm.spinNanoseconds = 2_000 }
+        var spec = WorkerSpec(modelPath: modelPath, rank: 0, parallel: parallel, cache: cache,
+                              maxNumBatchedTokens: scheduler.maxNumBatchedTokens, maxModelLen: scheduler.maxModelLen,
+                              segmentName: name, parentPid: getpid(), tracing: traceFile != nil)
+        var started: [Process] = []
+        var environment = ProcessInfo.processInfo.environment
+        environment["SHARDLINE_NUM_THREADS"] = String(threads)
+        do {
+            for rank in 1..<world {
+                spec.rank = rank
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: executable)
+                process.arguments = ["worker", "--spec", String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)]
+                process.environment = environment
+                try process.run()
+                comm.setPid(process.processIdentifier, of: rank)
+                started.append(process)
+            }
+        } catch {
+            started.forEach { $0.terminate() }
+            throw EngineError.configuration("could not start the worker processes (\(executable)): \(error)")
+        }
+        workers = started
+
+        do {
+            // This process computes too: its pool gets its share of the cores.
+            if getenv("SHARDLINE_NUM_THREADS") == nil { setenv("SHARDLINE_NUM_THREADS", String(threads), 1) }
+            let group = CommunicatorGroup(communicator: comm, members: parallel.tensorParallelGroup(ofRank: 0))
+            let model = try loadRankZero { config in
+                try parallel.plan(rank: 0, config: config, group: parallel.tensorParallelSize > 1 ? group : nil)
+            }
+            let shard = DeviceShard(model: model, cache: cache, scheduler: scheduler)
+            if let failure = group.failure { throw failure }
+            try shard.budget.check(maxModelLen: scheduler.maxModelLen)
+            var lines = [shard.describe(rank: 0)]
+            var blocks = shard.budget.numBlocks
+            for rank in 1..<world {
+                let report = try JSONDecoder().decode(WorkerReport.self, from: Data(try comm.receiveMessage(from: rank)))
+                if let error = report.error { throw EngineError.configuration("worker rank \(rank): \(error)") }
+                lines.append(report.description)
+                blocks = min(blocks, report.numBlocks)
+            }
+            comm.unlinkName()
+            let total = blocks + 1  // plus the null block
+            numBlocks = total
+            var answer = [UInt8](repeating: 0, count: 8)
+            answer.withUnsafeMutableBytes { $0.storeBytes(of: Int64(total).littleEndian, as: Int64.self) }
+            for rank in 1..<world { try comm.sendMessage(answer, to: rank) }
+            runner = ModelRunner(model: model, numBlocks: total, blockSize: cache.blockSize,
+                                 links: parallel.links(rank: 0, communicator: comm))
+            if traceFile != nil { runner.trace = TraceRecorder(rank: 0, stage: 0, tpRank: 0) }
+            vocabSize = config.vocabSize
+            deviceLines = lines
+            capacityLine = "KV cache: \(blocks * cache.blockSize) tokens per device group (\(blocks) blocks on each of \(world) devices, the minimum over workers); max concurrency at max-model-len \(scheduler.maxModelLen): \(String(format: "%.2f", Double(blocks * cache.blockSize) / Double(scheduler.maxModelLen)))x"
+        } catch {
+            started.forEach { kill($0.processIdentifier, SIGKILL) }
+            throw error
+        }
+        deviceLines.forEach(log)
+        log(capacityLine)
+    }
+
+    public func submit(_ batch: SchedulerOutput) throws {
+        let message = try ControlMessage.step(batch).encoded()
+        for rank in 1..<parallel.worldSize { try comm.sendMessage(message, to: rank) }
+        if let output = try runner.execute(batch) { pending.append(output) }
+    }
+
+    public func collect() throws -> ModelRunnerOutput {
+        if parallel.samplingRank == 0 {
+            guard !pending.isEmpty else { throw EngineError.executionFailed("collect() without a submitted batch") }
+            return pending.removeFirst()
+        }
+        return try ModelRunnerOutput.decode(try comm.receiveMessage(from: parallel.samplingRank))
+    }
+
+    /// Stops every worker, gathering their timelines when tracing, and writes the trace.
+    public func shutdown() {
+        guard !stopped else { return }
+        stopped = true
+        var tracks = runner.trace.map { [$0.track] } ?? []
+        if let message = try? ControlMessage.shutdown.encoded() {
+            for rank in 1..<parallel.worldSize { try? comm.sendMessage(message, to: rank) }
+            for rank in 1..<parallel.worldSize {
+                guard let reply = try? comm.receiveMessage(from: rank, timeout: 10), !reply.isEmpty else { continue }
+                if let track = try? JSONDecoder().decode(TraceRecorder.Track.self, from: Data(reply)) { tracks.append(track) }
+            }
+        }
+        for process in workers {
+            let deadline = Date().addingTimeInterval(5)
+            while process.isRunning && Date() < deadline { usleep(10_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        if let traceFile {
+            do {
+                try ChromeTrace.write(tracks.sorted { $0.rank < $1.rank }, to: traceFile)
+                FileHandle.standardError.write(Data("Trace written to \(traceFile)\n\(ChromeTrace.summaryText(tracks))\n".utf8))
+            } catch {
+                FileHandle.standardError.write(Data("Error: could not write --trace-file \(traceFile): \(error)\n".utf8))
+            }
+        }
+    }
+
+    deinit {
+        for process in workers where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+}
+
+extension CommandLine {
+    /// This program's own file, to start workers from (argv[0] may be relative or on PATH).
+    public static var executablePath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? arguments[0]
+    }
+}

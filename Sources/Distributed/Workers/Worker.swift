@@ -1,0 +1,78 @@
+import Engine
+import Foundation
+import Models
+import ShardlineIPC
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The body of a worker process (`shardline worker`): attach to the group, load this rank's
+/// shard, report, then run every batch rank 0 sends until it says stop. Dies with its parent.
+public enum Worker {
+    public static func run(spec: WorkerSpec) -> Int32 {
+        // The kernel kills a worker whose engine died; the check covers a parent already gone.
+        _ = sl_set_parent_death_signal(SIGKILL)
+        guard getppid() == spec.parentPid else { return 1 }
+        let comm: ShmCommunicator
+        do {
+            comm = try ShmCommunicator.attach(name: spec.segmentName, rank: spec.rank)
+        } catch {
+            FileHandle.standardError.write(Data("Error: worker \(spec.rank): \(error)\n".utf8))
+            return 1
+        }
+        comm.setPid(spec.parentPid, of: 0)
+        if spec.parallel.worldSize > ProcessInfo.processInfo.activeProcessorCount { comm.spinNanoseconds = 2_000 }
+        do {
+            let runner = try join(spec: spec, comm: comm)
+            return try serve(runner: runner, comm: comm)
+        } catch {
+            FileHandle.standardError.write(Data("Error: worker \(spec.rank): \(error)\n".utf8))
+            return 1
+        }
+    }
+
+    /// Loads the shard, reports to rank 0 and receives the group's block count.
+    static func join(spec: WorkerSpec, comm: any Communicator) throws -> ModelRunner {
+        let group = CommunicatorGroup(communicator: comm, members: spec.parallel.tensorParallelGroup(ofRank: spec.rank))
+        var report = WorkerReport(rank: spec.rank, description: "", numBlocks: 0)
+        var shard: DeviceShard?
+        do {
+            let model = try ModelBundle.loadModel(path: spec.modelPath) { config in
+                try spec.parallel.plan(rank: spec.rank, config: config, group: spec.parallel.tensorParallelSize > 1 ? group : nil)
+            }
+            let s = DeviceShard(model: model, cache: spec.cache, scheduler: spec.scheduler)
+            if let failure = group.failure { throw failure }
+            try s.budget.check(maxModelLen: spec.maxModelLen)
+            report.description = s.describe(rank: spec.rank)
+            report.numBlocks = s.budget.numBlocks
+            shard = s
+        } catch {
+            report.error = "\(error)"
+        }
+        try comm.sendMessage(Array(try JSONEncoder().encode(report)), to: 0)
+        guard let shard else { throw EngineError.configuration(report.error ?? "") }
+        let answer = try comm.receiveMessage(from: 0)
+        guard answer.count == 8 else { throw CommunicatorError.protocolViolation("a block count of \(answer.count) bytes") }
+        let numBlocks = answer.withUnsafeBytes { Int(Int64(littleEndian: $0.loadUnaligned(as: Int64.self))) }
+        let runner = ModelRunner(model: shard.model, numBlocks: numBlocks, blockSize: spec.cache.blockSize,
+                                 links: spec.parallel.links(rank: spec.rank, communicator: comm))
+        if spec.tracing {
+            runner.trace = TraceRecorder(rank: spec.rank, stage: spec.parallel.stage(ofRank: spec.rank), tpRank: spec.parallel.tpRank(ofRank: spec.rank))
+        }
+        return runner
+    }
+
+    /// The step loop. Idle waits sleep on a futex and last as long as rank 0 lives.
+    static func serve(runner: ModelRunner, comm: any Communicator) throws -> Int32 {
+        while true {
+            switch try ControlMessage.decode(try comm.receiveMessage(from: 0, timeout: nil)) {
+            case .step(let batch):
+                if let output = try runner.execute(batch) { try comm.sendMessage(output.encoded(), to: 0) }
+            case .shutdown:
+                let track = runner.trace.map { try? JSONEncoder().encode($0.track) } ?? nil
+                try comm.sendMessage(track.map { Array($0) } ?? [], to: 0)
+                return 0
+            }
+        }
+    }
+}
