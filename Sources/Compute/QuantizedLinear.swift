@@ -84,6 +84,25 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// Bytes of one row.
     public var rowBytes: Int { type.rowBytes(cols)! }
 
+    /// Rows `rows` (borrowed, no copy) and columns `cols` (copied, whole blocks only): a
+    /// tensor-parallel shard of the matrix. Nil when the columns do not fall on block boundaries.
+    public func slice(rows: Range<Int>, cols: Range<Int>? = nil) -> QuantizedMatrix? {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= self.rows, "QuantizedMatrix: rows \(rows) of \(self.rows)")
+        let rowWindow = UnsafeRawBufferPointer(rebasing: bytes[(rows.lowerBound * rowBytes)..<(rows.upperBound * rowBytes)])
+        guard let cols, cols != 0..<self.cols else {
+            return QuantizedMatrix(type: type, rows: rows.count, cols: self.cols, bytes: rowWindow, owner: owner)
+        }
+        let block = type.blockSize
+        guard cols.lowerBound % block == 0, cols.count % block == 0, cols.upperBound <= self.cols else { return nil }
+        let start = cols.lowerBound / block * type.bytesPerBlock, width = cols.count / block * type.bytesPerBlock
+        let storage = QuantizedStorage(count: rows.count * width)
+        for r in 0..<rows.count {
+            (storage.pointer + r * width).copyMemory(from: rowWindow.baseAddress! + r * rowBytes + start, byteCount: width)
+        }
+        return QuantizedMatrix(type: type, rows: rows.count, cols: cols.count,
+                               bytes: UnsafeRawBufferPointer(start: storage.pointer, count: storage.count), owner: storage)
+    }
+
     public func row(_ r: Int) -> UnsafeRawPointer {
         precondition(r >= 0 && r < rows, "QuantizedMatrix: row \(r) of \(rows)")
         return bytes.baseAddress! + r * rowBytes

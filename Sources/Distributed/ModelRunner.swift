@@ -79,11 +79,13 @@ public final class ModelRunner: @unchecked Sendable {
         let started = TraceRecorder.now()
         let out = model.forward(forward, input: input, caches: caches)
         if let failure = model.plan.tensorParallel?.failure { throw failure }
-        trace?.record(batch: batch, start: started, end: TraceRecorder.now())
         if let next = links?.next, let comm = links?.communicator {
+            trace?.record(batch: batch, start: started, end: TraceRecorder.now())
             try comm.sendFloats(UnsafeBufferPointer(start: out.data, count: out.count), to: next)
             return nil
         }
+        // The device's slice covers its compute and its sampling, not its waits.
+        defer { trace?.record(batch: batch, start: started, end: TraceRecorder.now()) }
         guard samples else { return nil }
         var sampled: [RequestID: SampledToken] = [:]
         for (row, id) in sampling.enumerated() {

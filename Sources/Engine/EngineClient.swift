@@ -47,6 +47,9 @@ public final class EngineClient: Sendable {
     public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
     public var stats: SchedulerStats { lastStats.withLock { $0 } }
 
+    /// A device was found dead outside a step (the engine was idle): /health turns 503.
+    public func markUnhealthy() { healthy.store(false, ordering: .relaxed) }
+
     public func makeRequestId(prefix: String) -> RequestID {
         "\(prefix)-\(counter.add(1, ordering: .relaxed).newValue)"
     }

@@ -17,11 +17,14 @@ public protocol Executor: AnyObject, Sendable {
     func collect() throws -> ModelRunnerOutput
     /// Stops the devices (worker processes); idempotent.
     func shutdown()
+    /// A device that has died, described, or nil while all live. Safe from any thread.
+    var deadDevice: String? { get }
 }
 
 extension Executor {
     public var maxBatchesInFlight: Int { 1 }
     public func shutdown() {}
+    public var deadDevice: String? { nil }
 
     /// Runs one batch start to finish (nothing else in flight).
     public func execute(_ batch: SchedulerOutput) throws -> ModelRunnerOutput {

@@ -25,16 +25,28 @@ public struct GGUFWeightStore: WeightStore {
         return Tensor(shape: [count], values: try dense(t))
     }
 
-    public func linear(_ name: String, outFeatures: Int, inFeatures: Int) throws -> any LinearLayer {
+    public func linear(_ name: String, outFeatures: Int, inFeatures: Int, rows: Range<Int>?, cols: Range<Int>?) throws -> any LinearLayer {
         let t = try tensor(name, shape: [outFeatures, inFeatures])
-        if t.type == .f32 { return Linear(weight: Tensor(shape: [outFeatures, inFeatures], values: try dense(t))) }
-        return QuantizedLinear(weight: try matrix(t))
+        if t.type == .f32 {
+            return Linear(weight: try t.tensorData().floatsTensor(shape: [outFeatures, inFeatures], rows: rows, cols: cols))
+        }
+        return QuantizedLinear(weight: try slice(try matrix(t), rows: rows, cols: cols, name: name))
     }
 
-    public func embedding(_ name: String, vocabSize: Int, hiddenSize: Int) throws -> any EmbeddingTable {
+    public func embedding(_ name: String, vocabSize: Int, hiddenSize: Int, rows: Range<Int>?) throws -> any EmbeddingTable {
         let t = try tensor(name, shape: [vocabSize, hiddenSize])
-        if t.type == .f32 { return DenseEmbedding(weight: Tensor(shape: [vocabSize, hiddenSize], values: try dense(t))) }
-        return QuantizedEmbedding(matrix: try matrix(t))
+        if t.type == .f32 {
+            return DenseEmbedding(weight: try t.tensorData().floatsTensor(shape: [vocabSize, hiddenSize], rows: rows, cols: nil))
+        }
+        return QuantizedEmbedding(matrix: try slice(try matrix(t), rows: rows, cols: nil, name: name))
+    }
+
+    private func slice(_ m: QuantizedMatrix, rows: Range<Int>?, cols: Range<Int>?, name: String) throws -> QuantizedMatrix {
+        guard rows != nil || cols != nil else { return m }
+        guard let s = m.slice(rows: rows ?? 0..<m.rows, cols: cols) else {
+            throw ModelFormatError.badTensor(path: file.path, tensor: name, reason: "columns \(cols!) do not fall on \(m.type)'s blocks of \(m.type.blockSize); choose another --tensor-parallel-size")
+        }
+        return s
     }
 
     /// The tensor's blocks, borrowed from the mapping.
@@ -51,5 +63,13 @@ public struct GGUFWeightStore: WeightStore {
             throw ModelFormatError.badTensor(path: file.path, tensor: t.name, reason: "\(t.type.name) is quantized; expected a float vector")
         }
         return try t.tensorData().floats()
+    }
+}
+
+extension TensorData {
+    /// Rows × columns of a float matrix as an f32 `Tensor` (all of it when both are nil).
+    func floatsTensor(shape: [Int], rows: Range<Int>?, cols: Range<Int>?) throws -> Tensor {
+        let r = rows ?? 0..<shape[0], c = cols ?? 0..<shape[1]
+        return Tensor(shape: [r.count, c.count], values: try floats(rows: r, cols: c))
     }
 }

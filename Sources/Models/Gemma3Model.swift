@@ -7,10 +7,12 @@ import ModelFormats
 public final class Gemma3Model: CausalLanguageModel {
     public let config: ModelConfig
     public let plan: ShardPlan
-    let embedding: any EmbeddingTable
+    /// Vocabulary rows `vocab` of the embedding (first stage, or the tied head's last stage).
+    let embedding: (any EmbeddingTable)?
+    let vocab: Range<Int>
     let layers: [Gemma3DecoderLayer]
-    let finalNorm: RMSNorm
-    let lmHead: any LinearLayer
+    let finalNorm: RMSNorm?
+    let lmHead: (any LinearLayer)?
     /// The LM head shares the embedding's weights (no `output.weight` in the file).
     let tiedHead: Bool
     let localRope: RotaryEmbedding
@@ -18,42 +20,74 @@ public final class Gemma3Model: CausalLanguageModel {
 
     /// `names` maps tensor roles to the file's names; `normsIncludeOne` is true for GGUF files,
     /// whose converter stores Gemma's RMSNorm weights as (1 + w) already.
-    public init(config: ModelConfig, weights: any WeightStore, names: Gemma3TensorNames, normsIncludeOne: Bool) throws {
+    public init(config: ModelConfig, weights: any WeightStore, names: Gemma3TensorNames, normsIncludeOne: Bool,
+                plan: ShardPlan? = nil) throws {
         guard config.architecture == .gemma3 else {
             throw ModelFormatError.unsupportedArchitecture(path: weights.location, found: config.architecture.rawValue, supported: ["gemma3"])
         }
+        let plan = plan ?? .whole(config)
+        try ShardPlan.checkTensorParallel(plan.tpSize, config: config)
         self.config = config
-        plan = .whole(config)
+        self.plan = plan
         let hidden = config.hiddenSize
-        embedding = try weights.embedding(names.embedding, vocabSize: config.vocabSize, hiddenSize: hidden)
+        vocab = plan.slice(config.vocabSize)
+        tiedHead = !weights.contains(names.lmHead)
+        let needsEmbedding = plan.isFirstStage || (plan.isLastStage && tiedHead)
+        embedding = needsEmbedding ? try weights.embedding(names.embedding, vocabSize: config.vocabSize, hiddenSize: hidden, rows: vocab) : nil
         let norm = { (name: String, count: Int) throws -> RMSNorm in
             RMSNorm(weight: try weights.vector(name, count: count), eps: config.rmsNormEps, unitOffset: !normsIncludeOne)
         }
-        layers = try (0..<config.numLayers).map { i in
-            try Gemma3DecoderLayer(config: config, index: i, weights: weights, names: names, norm: norm)
+        layers = try plan.layers.map { i in
+            try Gemma3DecoderLayer(config: config, index: i, weights: weights, names: names, plan: plan, norm: norm)
         }
-        finalNorm = try norm(names.finalNorm, hidden)
-        tiedHead = !weights.contains(names.lmHead)
-        lmHead = tiedHead ? embedding.asLinear : try weights.linear(names.lmHead, outFeatures: config.vocabSize, inFeatures: hidden)
+        if plan.isLastStage {
+            finalNorm = try norm(names.finalNorm, hidden)
+            lmHead = tiedHead ? embedding!.asLinear
+                : try weights.linear(names.lmHead, outFeatures: config.vocabSize, inFeatures: hidden, rows: vocab, cols: nil)
+        } else {
+            finalNorm = nil
+            lmHead = nil
+        }
         globalRope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling)
         localRope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeLocalTheta ?? 10_000, scaling: .none)
     }
 
     public var weightBytes: Int {
-        embedding.weightBytes + layers.reduce(0) { $0 + $1.weightBytes } + 4 * finalNorm.weight.count
-            + (tiedHead ? 0 : lmHead.weightBytes)
+        (embedding?.weightBytes ?? 0) + layers.reduce(0) { $0 + $1.weightBytes } + 4 * (finalNorm?.weight.count ?? 0)
+            + (tiedHead ? 0 : lmHead?.weightBytes ?? 0)
     }
 
     public func forward(_ batch: ForwardBatch, input: Tensor?, caches: [PagedKVCache]) -> Tensor {
         precondition(caches.count == layers.count, "forward: \(caches.count) caches for \(layers.count) layers")
-        var hidden = Tensor(zeros: [batch.tokens.count, config.hiddenSize])
-        embedding.gather(batch.tokens, into: hidden, scale: Float(config.hiddenSize).squareRoot())
+        var hidden = input ?? embed(batch.tokens)
         for (layer, cache) in zip(layers, caches) {
-            hidden = layer.forward(hidden, batch: batch, cache: cache, rope: layer.isSliding ? localRope : globalRope)
+            hidden = layer.forward(hidden, batch: batch, cache: cache, rope: layer.isSliding ? localRope : globalRope, tp: plan.tensorParallel)
         }
+        guard let lmHead, let finalNorm else { return hidden }
         let last = hidden.gatherRows(batch.logitRows)
         finalNorm.forward(last, into: last)
-        return lmHead(last)
+        let logits = lmHead(last)
+        guard let tp = plan.tensorParallel else { return logits }
+        return tp.gatherColumns(logits, totalColumns: config.vocabSize) ?? Tensor(zeros: [0, config.vocabSize])
+    }
+
+    /// Scaled embedding rows of this rank's vocabulary slice; the others' arrive in the all-reduce.
+    func embed(_ tokens: [Int]) -> Tensor {
+        guard let embedding else { preconditionFailure("embed: this stage holds no embedding") }
+        let scale = Float(config.hiddenSize).squareRoot()
+        let out = Tensor(zeros: [tokens.count, config.hiddenSize])
+        guard plan.tpSize > 1 else {
+            embedding.gather(tokens, into: out, scale: scale)
+            return out
+        }
+        let mine = tokens.indices.filter { vocab.contains(tokens[$0]) }
+        if !mine.isEmpty {
+            let rows = Tensor(zeros: [mine.count, config.hiddenSize])
+            embedding.gather(mine.map { tokens[$0] - vocab.lowerBound }, into: rows, scale: scale)
+            for (i, at) in mine.enumerated() { out.row(at).update(from: rows.row(i), count: config.hiddenSize) }
+        }
+        plan.tensorParallel?.allReduceSum(out)
+        return out
     }
 }
 

@@ -13,17 +13,10 @@ public enum ModelLoader {
         }
         let checkpoint = try SafeTensorsCheckpoint(directory: directory)
         if config.architecture == .gemma3 {
-            try requireWhole(plan, config: config, path: directory)
             return try Gemma3Model(config: config, weights: SafeTensorsWeightStore(checkpoint: checkpoint),
-                                   names: .huggingFace, normsIncludeOne: false)
+                                   names: .huggingFace, normsIncludeOne: false, plan: plan)
         }
         return try LlamaModel(config: config, checkpoint: checkpoint, plan: plan)
-    }
-
-    /// Architectures not yet written against `ShardPlan` run on one device only.
-    static func requireWhole(_ plan: ShardPlan?, config: ModelConfig, path: String) throws {
-        guard let plan, plan.tpSize > 1 || plan.layers != 0..<config.numLayers else { return }
-        throw ModelFormatError.badConfig(path: path, reason: "\(config.architecture.rawValue) runs on one device only for now (tensor and pipeline parallel support: \(LlamaModel.architectures.map(\.rawValue).sorted().joined(separator: ", ")))")
     }
 }
 
@@ -32,11 +25,10 @@ extension ModelLoader {
 
     /// A GGUF file's network; quantized weights stay in the memory map.
     public static func load(gguf: GGUFFile, config: ModelConfig, plan: ShardPlan? = nil) throws -> any CausalLanguageModel {
-        try requireWhole(plan, config: config, path: gguf.path)
         guard supportedGGUF.contains(config.architecture) else {
             throw ModelFormatError.unsupportedArchitecture(path: gguf.path, found: config.architecture.rawValue,
                                                            supported: supportedGGUF.map(\.rawValue))
         }
-        return try Gemma3Model(config: config, weights: GGUFWeightStore(file: gguf), names: .gguf, normsIncludeOne: true)
+        return try Gemma3Model(config: config, weights: GGUFWeightStore(file: gguf), names: .gguf, normsIncludeOne: true, plan: plan)
     }
 }

@@ -14,11 +14,11 @@ public struct SafeTensorsWeightStore: WeightStore {
         try reader.tensor(name, shape: [count])
     }
 
-    public func linear(_ name: String, outFeatures: Int, inFeatures: Int) throws -> any LinearLayer {
-        Linear(weight: try reader.tensor(name, shape: [outFeatures, inFeatures]))
+    public func linear(_ name: String, outFeatures: Int, inFeatures: Int, rows: Range<Int>?, cols: Range<Int>?) throws -> any LinearLayer {
+        Linear(weight: try reader.tensor(name, shape: [outFeatures, inFeatures], rows: rows ?? 0..<outFeatures, cols: cols))
     }
 
-    public func embedding(_ name: String, vocabSize: Int, hiddenSize: Int) throws -> any EmbeddingTable {
-        DenseEmbedding(weight: try reader.tensor(name, shape: [vocabSize, hiddenSize]))
+    public func embedding(_ name: String, vocabSize: Int, hiddenSize: Int, rows: Range<Int>?) throws -> any EmbeddingTable {
+        DenseEmbedding(weight: try reader.tensor(name, shape: [vocabSize, hiddenSize], rows: rows ?? 0..<vocabSize))
     }
 }

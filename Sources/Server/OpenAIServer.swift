@@ -113,7 +113,8 @@ public final class OpenAIServer: Sendable {
             } catch let error as OpenAIError {
                 try await writer.write(ByteBuffer(bytes: ServerSentEvents.event(["error": ["message": error.message, "type": error.type, "code": error.status.code]])))
             } catch let error as EngineError {
-                try await writer.write(ByteBuffer(bytes: ServerSentEvents.event(["error": ["message": error.description, "type": "BadRequestError", "code": 400]])))
+                let (type, code) = if case .executionFailed = error { ("InternalServerError", 500) } else { ("BadRequestError", 400) }
+                try await writer.write(ByteBuffer(bytes: ServerSentEvents.event(["error": ["message": error.description, "type": type, "code": code]])))
             }
             try await writer.write(ByteBuffer(bytes: ServerSentEvents.done))
             try await writer.finish(nil)

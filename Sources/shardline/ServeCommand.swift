@@ -61,8 +61,10 @@ struct ServeCommand: AsyncParsableCommand {
         let watchdog = Task.detached {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(200))
-                guard !client.isHealthy else { continue }
-                logger.error("the engine failed; shutting down")
+                let dead = llm.core.executor.deadDevice
+                guard !client.isHealthy || dead != nil else { continue }
+                client.markUnhealthy()
+                logger.error("the engine failed\(dead.map { ": " + $0 } ?? ""); shutting down")
                 try? await Task.sleep(for: .seconds(2))
                 llm.core.executor.shutdown()
                 Foundation.exit(1)
@@ -70,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         defer { watchdog.cancel() }
         try await server.application(logger: logger).runService()
+        watchdog.cancel()
         llm.core.executor.shutdown()
     }
 }

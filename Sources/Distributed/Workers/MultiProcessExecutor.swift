@@ -3,6 +3,7 @@ import Foundation
 import ModelFormats
 import Models
 import ShardlineIPC
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,11 +23,14 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
     /// One line per device, rank order, as printed at startup.
     public let deviceLines: [String]
     public let capacityLine: String
-    private let comm: ShmCommunicator
+    /// Engine ↔ workers: batches out, sampled tokens back (the engine thread's).
+    private let control: ShmCommunicator
+    /// Device ↔ device: all-reduces and activations (rank 0's device thread's).
+    private let data: ShmCommunicator
+    private let device: DeviceThread
     private let workers: [Process]
-    private var pending: [ModelRunnerOutput] = []
     private let traceFile: String?
-    private var stopped = false
+    private let stopped = Atomic<Bool>(false)
 
     public var maxBatchesInFlight: Int { parallel.pipelineParallelSize }
 
@@ -48,11 +52,13 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
         if cache.deviceMemory == nil { cache.deviceMemory = Int(ProcessInfo.processInfo.physicalMemory) / world }
 
         let name = "/shardline-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        comm = try ShmCommunicator.create(name: name, worldSize: world)
-        if world > cores { comm.spinNanoseconds = 2_000 }
+        control = try ShmCommunicator.create(name: name + "-control", worldSize: world, ringCapacity: 1 << 20)
+        data = try ShmCommunicator.create(name: name + "-data", worldSize: world)
+        if world > cores { data.spinNanoseconds = 2_000 }
+        let (control, data) = (control, data)
         var spec = WorkerSpec(modelPath: modelPath, rank: 0, parallel: parallel, cache: cache,
                               maxNumBatchedTokens: scheduler.maxNumBatchedTokens, maxModelLen: scheduler.maxModelLen,
-                              segmentName: name, parentPid: getpid(), tracing: traceFile != nil)
+                              controlSegment: control.name, dataSegment: data.name, parentPid: getpid(), tracing: traceFile != nil)
         var started: [Process] = []
         var environment = ProcessInfo.processInfo.environment
         environment["SHARDLINE_NUM_THREADS"] = String(threads)
@@ -64,7 +70,8 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
                 process.arguments = ["worker", "--spec", String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)]
                 process.environment = environment
                 try process.run()
-                comm.setPid(process.processIdentifier, of: rank)
+                control.setPid(process.processIdentifier, of: rank)
+                data.setPid(process.processIdentifier, of: rank)
                 started.append(process)
             }
         } catch {
@@ -76,7 +83,7 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
         do {
             // This process computes too: its pool gets its share of the cores.
             if getenv("SHARDLINE_NUM_THREADS") == nil { setenv("SHARDLINE_NUM_THREADS", String(threads), 1) }
-            let group = CommunicatorGroup(communicator: comm, members: parallel.tensorParallelGroup(ofRank: 0))
+            let group = CommunicatorGroup(communicator: data, members: parallel.tensorParallelGroup(ofRank: 0))
             let model = try loadRankZero { config in
                 try parallel.plan(rank: 0, config: config, group: parallel.tensorParallelSize > 1 ? group : nil)
             }
@@ -86,20 +93,22 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
             var lines = [shard.describe(rank: 0)]
             var blocks = shard.budget.numBlocks
             for rank in 1..<world {
-                let report = try JSONDecoder().decode(WorkerReport.self, from: Data(try comm.receiveMessage(from: rank)))
+                let report = try JSONDecoder().decode(WorkerReport.self, from: Data(try control.receiveMessage(from: rank)))
                 if let error = report.error { throw EngineError.configuration("worker rank \(rank): \(error)") }
                 lines.append(report.description)
                 blocks = min(blocks, report.numBlocks)
             }
-            comm.unlinkName()
+            control.unlinkName()
+            data.unlinkName()
             let total = blocks + 1  // plus the null block
             numBlocks = total
             var answer = [UInt8](repeating: 0, count: 8)
             answer.withUnsafeMutableBytes { $0.storeBytes(of: Int64(total).littleEndian, as: Int64.self) }
-            for rank in 1..<world { try comm.sendMessage(answer, to: rank) }
+            for rank in 1..<world { try control.sendMessage(answer, to: rank) }
             runner = ModelRunner(model: model, numBlocks: total, blockSize: cache.blockSize,
-                                 links: parallel.links(rank: 0, communicator: comm))
+                                 links: parallel.links(rank: 0, communicator: data))
             if traceFile != nil { runner.trace = TraceRecorder(rank: 0, stage: 0, tpRank: 0) }
+            device = DeviceThread(runner: runner)
             vocabSize = config.vocabSize
             deviceLines = lines
             capacityLine = "KV cache: \(blocks * cache.blockSize) tokens per device group (\(blocks) blocks on each of \(world) devices, the minimum over workers); max concurrency at max-model-len \(scheduler.maxModelLen): \(String(format: "%.2f", Double(blocks * cache.blockSize) / Double(scheduler.maxModelLen)))x"
@@ -113,27 +122,31 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
 
     public func submit(_ batch: SchedulerOutput) throws {
         let message = try ControlMessage.step(batch).encoded()
-        for rank in 1..<parallel.worldSize { try comm.sendMessage(message, to: rank) }
-        if let output = try runner.execute(batch) { pending.append(output) }
+        for rank in 1..<parallel.worldSize { try control.sendMessage(message, to: rank) }
+        try device.submit(batch)
     }
 
     public func collect() throws -> ModelRunnerOutput {
-        if parallel.samplingRank == 0 {
-            guard !pending.isEmpty else { throw EngineError.executionFailed("collect() without a submitted batch") }
-            return pending.removeFirst()
-        }
-        return try ModelRunnerOutput.decode(try comm.receiveMessage(from: parallel.samplingRank))
+        if parallel.samplingRank == 0 { return try device.takeOutput() }
+        try device.check()
+        return try ModelRunnerOutput.decode(try control.receiveMessage(from: parallel.samplingRank))
+    }
+
+    public var deadDevice: String? {
+        guard !stopped.load(ordering: .acquiring) else { return nil }
+        guard let (i, process) = workers.enumerated().first(where: { !$0.element.isRunning }) else { return nil }
+        return "worker rank \(i + 1) (pid \(process.processIdentifier)) exited with status \(process.terminationStatus)"
     }
 
     /// Stops every worker, gathering their timelines when tracing, and writes the trace.
     public func shutdown() {
-        guard !stopped else { return }
-        stopped = true
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        device.stop()
         var tracks = runner.trace.map { [$0.track] } ?? []
         if let message = try? ControlMessage.shutdown.encoded() {
-            for rank in 1..<parallel.worldSize { try? comm.sendMessage(message, to: rank) }
+            for rank in 1..<parallel.worldSize { try? control.sendMessage(message, to: rank) }
             for rank in 1..<parallel.worldSize {
-                guard let reply = try? comm.receiveMessage(from: rank, timeout: 10), !reply.isEmpty else { continue }
+                guard let reply = try? control.receiveMessage(from: rank, timeout: 10), !reply.isEmpty else { continue }
                 if let track = try? JSONDecoder().decode(TraceRecorder.Track.self, from: Data(reply)) { tracks.append(track) }
             }
         }

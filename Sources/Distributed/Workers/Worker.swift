@@ -13,18 +13,20 @@ public enum Worker {
         // The kernel kills a worker whose engine died; the check covers a parent already gone.
         _ = sl_set_parent_death_signal(SIGKILL)
         guard getppid() == spec.parentPid else { return 1 }
-        let comm: ShmCommunicator
+        let control: ShmCommunicator, data: ShmCommunicator
         do {
-            comm = try ShmCommunicator.attach(name: spec.segmentName, rank: spec.rank)
+            control = try ShmCommunicator.attach(name: spec.controlSegment, rank: spec.rank)
+            data = try ShmCommunicator.attach(name: spec.dataSegment, rank: spec.rank)
         } catch {
             FileHandle.standardError.write(Data("Error: worker \(spec.rank): \(error)\n".utf8))
             return 1
         }
-        comm.setPid(spec.parentPid, of: 0)
-        if spec.parallel.worldSize > ProcessInfo.processInfo.activeProcessorCount { comm.spinNanoseconds = 2_000 }
+        control.setPid(spec.parentPid, of: 0)
+        data.setPid(spec.parentPid, of: 0)
+        if spec.parallel.worldSize > ProcessInfo.processInfo.activeProcessorCount { data.spinNanoseconds = 2_000 }
         do {
-            let runner = try join(spec: spec, comm: comm)
-            return try serve(runner: runner, comm: comm)
+            let runner = try join(spec: spec, control: control, data: data)
+            return try serve(runner: runner, control: control)
         } catch {
             FileHandle.standardError.write(Data("Error: worker \(spec.rank): \(error)\n".utf8))
             return 1
@@ -32,8 +34,8 @@ public enum Worker {
     }
 
     /// Loads the shard, reports to rank 0 and receives the group's block count.
-    static func join(spec: WorkerSpec, comm: any Communicator) throws -> ModelRunner {
-        let group = CommunicatorGroup(communicator: comm, members: spec.parallel.tensorParallelGroup(ofRank: spec.rank))
+    static func join(spec: WorkerSpec, control: any Communicator, data: any Communicator) throws -> ModelRunner {
+        let group = CommunicatorGroup(communicator: data, members: spec.parallel.tensorParallelGroup(ofRank: spec.rank))
         var report = WorkerReport(rank: spec.rank, description: "", numBlocks: 0)
         var shard: DeviceShard?
         do {
@@ -49,13 +51,13 @@ public enum Worker {
         } catch {
             report.error = "\(error)"
         }
-        try comm.sendMessage(Array(try JSONEncoder().encode(report)), to: 0)
+        try control.sendMessage(Array(try JSONEncoder().encode(report)), to: 0)
         guard let shard else { throw EngineError.configuration(report.error ?? "") }
-        let answer = try comm.receiveMessage(from: 0)
+        let answer = try control.receiveMessage(from: 0)
         guard answer.count == 8 else { throw CommunicatorError.protocolViolation("a block count of \(answer.count) bytes") }
         let numBlocks = answer.withUnsafeBytes { Int(Int64(littleEndian: $0.loadUnaligned(as: Int64.self))) }
         let runner = ModelRunner(model: shard.model, numBlocks: numBlocks, blockSize: spec.cache.blockSize,
-                                 links: spec.parallel.links(rank: spec.rank, communicator: comm))
+                                 links: spec.parallel.links(rank: spec.rank, communicator: data))
         if spec.tracing {
             runner.trace = TraceRecorder(rank: spec.rank, stage: spec.parallel.stage(ofRank: spec.rank), tpRank: spec.parallel.tpRank(ofRank: spec.rank))
         }
@@ -63,7 +65,7 @@ public enum Worker {
     }
 
     /// The step loop. Idle waits sleep on a futex and last as long as rank 0 lives.
-    static func serve(runner: ModelRunner, comm: any Communicator) throws -> Int32 {
+    static func serve(runner: ModelRunner, control comm: any Communicator) throws -> Int32 {
         while true {
             switch try ControlMessage.decode(try comm.receiveMessage(from: 0, timeout: nil)) {
             case .step(let batch):

@@ -10,7 +10,9 @@ public struct WorkerSpec: Codable, Sendable {
     public var cache: CacheConfig
     public var maxNumBatchedTokens: Int
     public var maxModelLen: Int
-    public var segmentName: String
+    /// Shared-memory segments: engine ↔ workers, and device ↔ device.
+    public var controlSegment: String
+    public var dataSegment: String
     public var parentPid: Int32
     public var tracing: Bool
 
