@@ -7,7 +7,7 @@ CONFIG ?= debug
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: deps build test release serve bench clean
+.PHONY: deps build test release serve bench bench-serve clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -36,6 +36,26 @@ serve: release
 bench: release
 	@python3 -c "import llama_cpp" 2>/dev/null || python3 -m pip install --quiet llama-cpp-python
 	.build/release/shardline bench-model --model "$$(bash scripts/default-model.sh)" --compare-llamacpp python3
+
+# Our OpenAI server against llama.cpp's (llama-cpp-python's server) on the default model: same
+# GGUF, same threads, one server at a time, the same `shardline bench serve` load (random prompts,
+# ignore_eos) at each concurrency; one side-by-side table, JSON under Benchmarks/results/.
+# BENCH_PROMPTS fixes the requests per level (default: max(8, 2 x concurrency)).
+# SHARDLINE_BIN=path benchmarks that binary instead of building .build/release/shardline.
+BENCH_CONCURRENCY ?= 1,8,32
+BENCH_INPUT_LEN ?= 128
+BENCH_OUTPUT_LEN ?= 64
+BENCH_PROMPTS ?=
+BENCH_MIN_PROMPTS ?= 8
+BENCH_PROMPTS_PER_SLOT ?= 2
+BENCH_THREADS ?= 2
+BENCH_WARMUP ?= 2
+
+bench-serve: $(if $(SHARDLINE_BIN),,release)
+	@SHARDLINE_BIN="$(or $(SHARDLINE_BIN),.build/release/shardline)" MODEL="$(MODEL)" \
+		CONCURRENCY="$(BENCH_CONCURRENCY)" INPUT_LEN="$(BENCH_INPUT_LEN)" OUTPUT_LEN="$(BENCH_OUTPUT_LEN)" \
+		NUM_PROMPTS="$(BENCH_PROMPTS)" MIN_PROMPTS="$(BENCH_MIN_PROMPTS)" PROMPTS_PER_SLOT="$(BENCH_PROMPTS_PER_SLOT)" \
+		THREADS="$(BENCH_THREADS)" WARMUP="$(BENCH_WARMUP)" bash scripts/bench-serve.sh
 
 clean:
 	rm -rf .build
