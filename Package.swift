@@ -29,6 +29,13 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Open MPI for ranks on several machines (Debian's libopenmpi-dev).
+        .systemLibrary(
+            name: "COpenMPI",
+            path: "Sources/COpenMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev"])]
+        ),
         .target(name: "ShardlineKernels", cSettings: kernelFlags),
         // Shared-memory rings and futex waits between worker processes.
         .target(name: "ShardlineIPC", linkerSettings: [.linkedLibrary("rt")]),
@@ -37,7 +44,7 @@ let package = Package(
         .target(name: "Tokenizers"),
         .target(name: "Models", dependencies: ["Compute", "ModelFormats"]),
         .target(name: "Engine", dependencies: ["Tokenizers"]),
-        .target(name: "Distributed", dependencies: ["Engine", "Models", "ModelFormats", "Compute", "ShardlineIPC"]),
+        .target(name: "Distributed", dependencies: ["Engine", "Models", "ModelFormats", "Compute", "ShardlineIPC", "COpenMPI"]),
         .target(
             name: "Server",
             dependencies: [

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages Shardline builds against. Idempotent: a no-op when present.
 set -euo pipefail
-packages=(libopenblas-dev pkg-config)
+packages=(libopenblas-dev pkg-config libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -25,18 +25,55 @@ public enum LocalEngine {
         scheduler.blockSize = cache.blockSize
         scheduler.pipelineDepth = parallel.pipelineParallelSize
         nonisolated(unsafe) var bundle: ModelBundle?
-        let executor = try MultiProcessExecutor(
-            modelPath: path, parallel: parallel, cache: cache, scheduler: scheduler, traceFile: traceFile,
-            loadRankZero: { plan in
-                let loaded = try withoutActuallyEscaping(plan) { try ModelBundle.load(path: path, shard: $0) }
-                bundle = loaded
-                return loaded.model
-            }, log: log)
+        let loadRankZero = { (plan: (ModelConfig) throws -> ShardPlan) throws -> any CausalLanguageModel in
+            let loaded = try withoutActuallyEscaping(plan) { try ModelBundle.load(path: path, shard: $0) }
+            bundle = loaded
+            return loaded.model
+        }
+        let executor: MultiProcessExecutor
+        if let mpi = MpiCommunicator.launch, mpi.size > 1 || parallel.worldSize > 1 {
+            executor = try launchUnderMPI(mpi, path: path, cache: cache, scheduler: scheduler, parallel: parallel,
+                                          traceFile: traceFile, loadRankZero: loadRankZero, log: log)
+        } else {
+            executor = try MultiProcessExecutor(modelPath: path, parallel: parallel, cache: cache, scheduler: scheduler,
+                                                traceFile: traceFile, loadRankZero: loadRankZero, log: log)
+        }
         guard let bundle else { preconditionFailure("rank 0 loaded no bundle") }
         let core = try EngineCore(config: scheduler, executor: executor)
         var eos = Set(bundle.config.eosTokenIds)
         if let id = bundle.tokenizer.eosTokenId { eos.insert(id) }
         return (LLMEngine(core: core, tokenizer: bundle.tokenizer, eosTokenIds: bundle.stopTokenIds.isEmpty ? eos : bundle.stopTokenIds), bundle)
+    }
+
+    /// Under `mpirun` every rank runs the same command: rank 0 becomes the engine (and device 0),
+    /// the others serve as workers here and exit when rank 0 shuts down; this never returns on them.
+    static func launchUnderMPI(_ mpi: (rank: Int, size: Int, localSize: Int), path: String, cache: CacheConfig, scheduler: SchedulerConfig,
+                               parallel: ParallelConfig, traceFile: String?,
+                               loadRankZero: ((ModelConfig) throws -> ShardPlan) throws -> any CausalLanguageModel,
+                               log: (String) -> Void) throws -> MultiProcessExecutor {
+        guard mpi.size == parallel.worldSize else {
+            throw EngineError.configuration("mpirun started \(mpi.size) ranks but --tensor-parallel-size × --pipeline-parallel-size is \(parallel.worldSize); run mpirun -np \(parallel.worldSize)")
+        }
+        let config = try ModelBundle.config(path: path)
+        _ = try parallel.validate(for: config)
+        let control = try MpiCommunicator(), data = try MpiCommunicator()
+        let cache = MultiProcessExecutor.deviceShare(cache, localDevices: mpi.localSize)
+        guard mpi.rank == 0 else {
+            if getenv("SHARDLINE_NUM_THREADS") == nil {
+                setenv("SHARDLINE_NUM_THREADS", String(MultiProcessExecutor.threadsPerDevice(localDevices: mpi.localSize)), 1)
+            }
+            let spec = WorkerSpec(modelPath: path, rank: mpi.rank, parallel: parallel, cache: cache,
+                                  maxNumBatchedTokens: scheduler.maxNumBatchedTokens, maxModelLen: scheduler.maxModelLen,
+                                  controlSegment: "", dataSegment: "", parentPid: 0, tracing: traceFile != nil)
+            let code = Worker.run(spec: spec, control: control, data: data)
+            control.drain()
+            data.drain()
+            MpiCommunicator.finalize()
+            exit(code)
+        }
+        return try MultiProcessExecutor(config: config, parallel: parallel, cache: cache, scheduler: scheduler, traceFile: traceFile,
+                                        control: control, data: data, workers: [], localDevices: mpi.localSize,
+                                        loadRankZero: loadRankZero, log: log)
     }
 
     public static func make(bundle: ModelBundle, cache: CacheConfig, scheduler: SchedulerConfig,

@@ -33,6 +33,9 @@ public protocol Communicator: AnyObject, Sendable {
     func receive(into bytes: UnsafeMutableRawBufferPointer, from peer: Int, timeout: Double?) throws
     /// The wait used when none is given: long enough for any honest step.
     var defaultTimeout: Double { get }
+    /// A whole message (a batch, a report); the receiver learns its length.
+    func sendMessage(_ message: [UInt8], to peer: Int) throws
+    func receiveMessage(from peer: Int, timeout: Double?) throws -> [UInt8]
 
     func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>, group: [Int]) throws
     /// Every member's `local` (same length on all), concatenated in group order, on every member.
@@ -50,7 +53,7 @@ extension Communicator {
         try receive(into: bytes, from: peer, timeout: defaultTimeout)
     }
 
-    /// A length-prefixed message.
+    /// A length-prefixed message over a byte-stream transport.
     public func sendMessage(_ message: [UInt8], to peer: Int) throws {
         var framed = [UInt8](repeating: 0, count: 8 + message.count)
         framed.withUnsafeMutableBytes { p in

@@ -24,9 +24,9 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
     public let deviceLines: [String]
     public let capacityLine: String
     /// Engine ↔ workers: batches out, sampled tokens back (the engine thread's).
-    private let control: ShmCommunicator
+    private let control: any Communicator
     /// Device ↔ device: all-reduces and activations (rank 0's device thread's).
-    private let data: ShmCommunicator
+    private let data: any Communicator
     private let device: DeviceThread
     private let workers: [Process]
     private let traceFile: String?
@@ -34,34 +34,28 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
 
     public var maxBatchesInFlight: Int { parallel.pipelineParallelSize }
 
-    /// Starts the workers and loads rank 0's shard; returns once every device has reported.
-    /// `loadRankZero` loads this rank's bundle (model shard plus tokenizer) for a given plan.
-    public init(modelPath: String, parallel: ParallelConfig, cache: CacheConfig, scheduler: SchedulerConfig,
-                traceFile: String? = nil, executable: String = CommandLine.executablePath,
-                loadRankZero: ((ModelConfig) throws -> ShardPlan) throws -> any CausalLanguageModel,
-                log: (String) -> Void = { _ in }) throws {
+    /// Starts tp × pp − 1 worker processes on this machine, joined by shared memory, and loads
+    /// rank 0's shard; returns once every device has reported. `loadRankZero` loads this rank's
+    /// bundle (model shard plus tokenizer) for a given plan.
+    public convenience init(modelPath: String, parallel: ParallelConfig, cache: CacheConfig, scheduler: SchedulerConfig,
+                            traceFile: String? = nil, executable: String = CommandLine.executablePath,
+                            loadRankZero: ((ModelConfig) throws -> ShardPlan) throws -> any CausalLanguageModel,
+                            log: (String) -> Void = { _ in }) throws {
         let config = try ModelBundle.config(path: modelPath)
         _ = try parallel.validate(for: config)
-        self.parallel = parallel
-        self.traceFile = traceFile
         let world = parallel.worldSize
-        // Each device gets its share of the cores and, by default, of the memory.
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let threads = max(1, cores / world)
-        var cache = cache
-        if cache.deviceMemory == nil { cache.deviceMemory = Int(ProcessInfo.processInfo.physicalMemory) / world }
-
+        let cache = Self.deviceShare(cache, localDevices: world)
         let name = "/shardline-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        control = try ShmCommunicator.create(name: name + "-control", worldSize: world, ringCapacity: 1 << 20)
-        data = try ShmCommunicator.create(name: name + "-data", worldSize: world)
+        let control = try ShmCommunicator.create(name: name + "-control", worldSize: world, ringCapacity: 1 << 20)
+        let data = try ShmCommunicator.create(name: name + "-data", worldSize: world)
         if world > cores { data.spinNanoseconds = 2_000 }
-        let (control, data) = (control, data)
         var spec = WorkerSpec(modelPath: modelPath, rank: 0, parallel: parallel, cache: cache,
                               maxNumBatchedTokens: scheduler.maxNumBatchedTokens, maxModelLen: scheduler.maxModelLen,
                               controlSegment: control.name, dataSegment: data.name, parentPid: getpid(), tracing: traceFile != nil)
         var started: [Process] = []
         var environment = ProcessInfo.processInfo.environment
-        environment["SHARDLINE_NUM_THREADS"] = String(threads)
+        environment["SHARDLINE_NUM_THREADS"] = String(Self.threadsPerDevice(localDevices: world))
         do {
             for rank in 1..<world {
                 spec.rank = rank
@@ -75,14 +69,29 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
                 started.append(process)
             }
         } catch {
-            started.forEach { $0.terminate() }
+            started.forEach { kill($0.processIdentifier, SIGKILL) }
             throw EngineError.configuration("could not start the worker processes (\(executable)): \(error)")
         }
-        workers = started
+        defer { control.unlinkName(); data.unlinkName() }
+        try self.init(config: config, parallel: parallel, cache: cache, scheduler: scheduler, traceFile: traceFile,
+                      control: control, data: data, workers: started, localDevices: world, loadRankZero: loadRankZero, log: log)
+    }
 
+    /// Rank 0 of a group whose other ranks are already running (started here, or by mpirun):
+    /// loads its shard, gathers every device's report, agrees the block count.
+    public init(config: ModelConfig, parallel: ParallelConfig, cache: CacheConfig, scheduler: SchedulerConfig, traceFile: String?,
+                control: any Communicator, data: any Communicator, workers: [Process], localDevices: Int,
+                loadRankZero: ((ModelConfig) throws -> ShardPlan) throws -> any CausalLanguageModel,
+                log: (String) -> Void = { _ in }) throws {
+        self.parallel = parallel
+        self.traceFile = traceFile
+        self.control = control
+        self.data = data
+        self.workers = workers
+        let world = parallel.worldSize
         do {
             // This process computes too: its pool gets its share of the cores.
-            if getenv("SHARDLINE_NUM_THREADS") == nil { setenv("SHARDLINE_NUM_THREADS", String(threads), 1) }
+            if getenv("SHARDLINE_NUM_THREADS") == nil { setenv("SHARDLINE_NUM_THREADS", String(Self.threadsPerDevice(localDevices: localDevices)), 1) }
             let group = CommunicatorGroup(communicator: data, members: parallel.tensorParallelGroup(ofRank: 0))
             let model = try loadRankZero { config in
                 try parallel.plan(rank: 0, config: config, group: parallel.tensorParallelSize > 1 ? group : nil)
@@ -98,8 +107,6 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
                 lines.append(report.description)
                 blocks = min(blocks, report.numBlocks)
             }
-            control.unlinkName()
-            data.unlinkName()
             let total = blocks + 1  // plus the null block
             numBlocks = total
             var answer = [UInt8](repeating: 0, count: 8)
@@ -113,11 +120,23 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
             deviceLines = lines
             capacityLine = "KV cache: \(blocks * cache.blockSize) tokens per device group (\(blocks) blocks on each of \(world) devices, the minimum over workers); max concurrency at max-model-len \(scheduler.maxModelLen): \(String(format: "%.2f", Double(blocks * cache.blockSize) / Double(scheduler.maxModelLen)))x"
         } catch {
-            started.forEach { kill($0.processIdentifier, SIGKILL) }
+            workers.forEach { kill($0.processIdentifier, SIGKILL) }
             throw error
         }
         deviceLines.forEach(log)
         log(capacityLine)
+    }
+
+    /// A device's default memory: the machine's, shared by the devices on it.
+    static func deviceShare(_ cache: CacheConfig, localDevices: Int) -> CacheConfig {
+        var cache = cache
+        if cache.deviceMemory == nil { cache.deviceMemory = Int(ProcessInfo.processInfo.physicalMemory) / max(1, localDevices) }
+        return cache
+    }
+
+    /// Each device's share of this machine's cores.
+    static func threadsPerDevice(localDevices: Int) -> Int {
+        max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, localDevices))
     }
 
     public func submit(_ batch: SchedulerOutput) throws {
@@ -154,6 +173,11 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
             let deadline = Date().addingTimeInterval(5)
             while process.isRunning && Date() < deadline { usleep(10_000) }
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        if let control = control as? MpiCommunicator, let data = data as? MpiCommunicator {
+            control.drain()
+            data.drain()
+            MpiCommunicator.finalize()
         }
         if let traceFile {
             do {

@@ -24,6 +24,11 @@ public enum Worker {
         control.setPid(spec.parentPid, of: 0)
         data.setPid(spec.parentPid, of: 0)
         if spec.parallel.worldSize > ProcessInfo.processInfo.activeProcessorCount { data.spinNanoseconds = 2_000 }
+        return run(spec: spec, control: control, data: data)
+    }
+
+    /// A worker over communicators already connected (shared memory, or mpirun's ranks).
+    public static func run(spec: WorkerSpec, control: any Communicator, data: any Communicator) -> Int32 {
         do {
             let runner = try join(spec: spec, control: control, data: data)
             return try serve(runner: runner, control: control)
