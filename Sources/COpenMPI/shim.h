@@ -6,6 +6,9 @@
 
 static inline MPI_Comm sl_mpi_comm_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Datatype sl_mpi_byte(void) { return MPI_BYTE; }
+static inline MPI_Datatype sl_mpi_float(void) { return MPI_FLOAT; }
+static inline MPI_Op sl_mpi_sum(void) { return MPI_SUM; }
+static inline void *sl_mpi_in_place(void) { return MPI_IN_PLACE; }
 static inline MPI_Status *sl_mpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
 static inline MPI_Request sl_mpi_request_null(void) { return MPI_REQUEST_NULL; }
 static inline int sl_mpi_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }

@@ -101,6 +101,20 @@ public final class MpiCommunicator: PointToPointCollectives, @unchecked Sendable
         }
     }
 
+    /// A whole-world reduction goes to MPI_Allreduce (its shared-memory and network algorithms);
+    /// a subgroup (one stage's tensor-parallel ranks) uses the point-to-point exchange.
+    public func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>, group: [Int]) throws {
+        guard group.count == worldSize, group == Array(0..<worldSize), values.count <= Int(Int32.max) else {
+            return try allReduceByExchange(values, group: group)
+        }
+        lock.lock()
+        reapSends()
+        lock.unlock()
+        guard MPI_Allreduce(sl_mpi_in_place(), values.baseAddress, Int32(values.count), sl_mpi_float(), sl_mpi_sum(), comm) == sl_mpi_success() else {
+            throw CommunicatorError.protocolViolation("MPI_Allreduce failed")
+        }
+    }
+
     public func sendMessage(_ message: [UInt8], to peer: Int) throws {
         try message.withUnsafeBytes { try send($0, to: peer) }
     }

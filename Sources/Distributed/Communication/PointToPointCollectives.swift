@@ -8,7 +8,27 @@ public protocol PointToPointCollectives: Communicator {
 
 extension PointToPointCollectives {
     public func allReduceSum(_ values: UnsafeMutableBufferPointer<Float>, group: [Int]) throws {
+        try allReduceByExchange(values, group: group)
+    }
+
+    /// Every member sends its chunk to every other, then sums all chunks in group order.
+    public func allReduceByExchange(_ values: UnsafeMutableBufferPointer<Float>, group: [Int]) throws {
         guard group.count > 1, values.count > 0 else { return }
+        if group.count == 2 {
+            // Two addends: a + b == b + a exactly, so each member adds its peer's chunk in place.
+            let peer = group[0] == rank ? group[1] : group[0]
+            let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: min(values.count, chunkFloats))
+            defer { scratch.deallocate() }
+            var start = 0
+            while start < values.count {
+                let n = min(chunkFloats, values.count - start)
+                try sendFloats(UnsafeBufferPointer(rebasing: values[start..<(start + n)]), to: peer)
+                try receiveFloats(into: UnsafeMutableBufferPointer(rebasing: scratch[0..<n]), from: peer)
+                for j in 0..<n { values[start + j] += scratch[j] }
+                start += n
+            }
+            return
+        }
         let scratch = UnsafeMutableBufferPointer<Float>.allocate(capacity: min(values.count, chunkFloats))
         let sum = UnsafeMutableBufferPointer<Float>.allocate(capacity: min(values.count, chunkFloats))
         defer { scratch.deallocate(); sum.deallocate() }

@@ -142,6 +142,13 @@ public final class ShmCommunicator: PointToPointCollectives, @unchecked Sendable
             if spins & 63 == 0 && Self.now() > spinUntil { break }
             sl_cpu_pause()
         }
+        // Then yield for a while: when ranks outnumber cores, the peer we wait for may be the
+        // process waiting for this core, and a futex sleep would add a wake-up to every hop.
+        let yieldUntil = Self.now() + 1_000_000
+        while Self.now() < yieldUntil {
+            if ready() { return }
+            sched_yield()
+        }
         while !ready() {
             sleep(50_000_000)
             if ready() { return }
