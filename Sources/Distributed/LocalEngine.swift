@@ -1,4 +1,5 @@
 import Engine
+import Compute
 import Foundation
 import ModelFormats
 import Models
@@ -16,9 +17,10 @@ public enum LocalEngine {
     /// Returns the engine and rank 0's bundle (tokenizer, chat template; its model is rank 0's shard).
     /// `traceFile` records a timeline per device (also on one device, through the worker path).
     public static func launch(path: String, cache: CacheConfig, scheduler: SchedulerConfig, parallel: ParallelConfig = ParallelConfig(),
-                              traceFile: String? = nil, log: (String) -> Void = { _ in }) throws -> (LLMEngine, ModelBundle) {
+                              traceFile: String? = nil, format: WeightFormat = .float32,
+                              log: (String) -> Void = { _ in }) throws -> (LLMEngine, ModelBundle) {
         guard parallel.worldSize > 1 || traceFile != nil else {
-            let bundle = try ModelBundle.load(path: path)
+            let bundle = try ModelBundle.load(path: path, format: format)
             return (try make(bundle: bundle, cache: cache, scheduler: scheduler, log: log), bundle)
         }
         var scheduler = scheduler
@@ -26,17 +28,17 @@ public enum LocalEngine {
         scheduler.pipelineDepth = parallel.pipelineParallelSize
         nonisolated(unsafe) var bundle: ModelBundle?
         let loadRankZero = { (plan: (ModelConfig) throws -> ShardPlan) throws -> any CausalLanguageModel in
-            let loaded = try withoutActuallyEscaping(plan) { try ModelBundle.load(path: path, shard: $0) }
+            let loaded = try withoutActuallyEscaping(plan) { try ModelBundle.load(path: path, shard: $0, format: format) }
             bundle = loaded
             return loaded.model
         }
         let executor: MultiProcessExecutor
         if let mpi = MpiCommunicator.launch, mpi.size > 1 || parallel.worldSize > 1 {
             executor = try launchUnderMPI(mpi, path: path, cache: cache, scheduler: scheduler, parallel: parallel,
-                                          traceFile: traceFile, loadRankZero: loadRankZero, log: log)
+                                          traceFile: traceFile, format: format, loadRankZero: loadRankZero, log: log)
         } else {
             executor = try MultiProcessExecutor(modelPath: path, parallel: parallel, cache: cache, scheduler: scheduler,
-                                                traceFile: traceFile, loadRankZero: loadRankZero, log: log)
+                                                traceFile: traceFile, format: format, loadRankZero: loadRankZero, log: log)
         }
         guard let bundle else { preconditionFailure("rank 0 loaded no bundle") }
         let core = try EngineCore(config: scheduler, executor: executor)
@@ -48,7 +50,7 @@ public enum LocalEngine {
     /// Under `mpirun` every rank runs the same command: rank 0 becomes the engine (and device 0),
     /// the others serve as workers here and exit when rank 0 shuts down; this never returns on them.
     static func launchUnderMPI(_ mpi: (rank: Int, size: Int, localSize: Int), path: String, cache: CacheConfig, scheduler: SchedulerConfig,
-                               parallel: ParallelConfig, traceFile: String?,
+                               parallel: ParallelConfig, traceFile: String?, format: WeightFormat,
                                loadRankZero: ((ModelConfig) throws -> ShardPlan) throws -> any CausalLanguageModel,
                                log: (String) -> Void) throws -> MultiProcessExecutor {
         guard mpi.size == parallel.worldSize else {
@@ -64,7 +66,7 @@ public enum LocalEngine {
             }
             let spec = WorkerSpec(modelPath: path, rank: mpi.rank, parallel: parallel, cache: cache,
                                   maxNumBatchedTokens: scheduler.maxNumBatchedTokens, maxModelLen: scheduler.maxModelLen,
-                                  controlSegment: "", dataSegment: "", parentPid: 0, tracing: traceFile != nil)
+                                  controlSegment: "", dataSegment: "", parentPid: 0, tracing: traceFile != nil, format: format)
             let code = Worker.run(spec: spec, control: control, data: data)
             control.drain()
             data.drain()

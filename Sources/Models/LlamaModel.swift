@@ -20,7 +20,9 @@ public final class LlamaModel: CausalLanguageModel {
 
     public static let architectures: Set<ModelArchitecture> = [.llama, .mistral, .qwen2]
 
-    public init(config: ModelConfig, checkpoint: SafeTensorsCheckpoint, plan: ShardPlan? = nil) throws {
+    /// `format` is how the decoder layers' projections are held (`--dtype`, `--quantization`);
+    /// embeddings, norms and the LM head stay f32, as vLLM keeps them unquantized.
+    public init(config: ModelConfig, checkpoint: SafeTensorsCheckpoint, plan: ShardPlan? = nil, format: WeightFormat = .float32) throws {
         guard Self.architectures.contains(config.architecture) else {
             throw ModelFormatError.unsupportedArchitecture(
                 path: checkpoint.directory, found: config.architecture.rawValue,
@@ -39,7 +41,7 @@ public final class LlamaModel: CausalLanguageModel {
         let tiedHead = config.tieWordEmbeddings && !checkpoint.contains("lm_head.weight")
         let needsEmbedding = plan.isFirstStage || (plan.isLastStage && tiedHead)
         embedding = needsEmbedding ? try w.tensor("model.embed_tokens.weight", shape: [config.vocabSize, hidden], rows: vocab) : nil
-        layers = try plan.layers.map { try LlamaDecoderLayer(config: config, index: $0, weights: w, plan: plan) }
+        layers = try plan.layers.map { try LlamaDecoderLayer(config: config, index: $0, weights: w, plan: plan, format: format) }
         if plan.isLastStage {
             finalNorm = RMSNorm(weight: try w.tensor("model.norm.weight", shape: [hidden]), eps: config.rmsNormEps)
             lmHead = Linear(weight: tiedHead ? embedding! : try w.tensor("lm_head.weight", shape: [config.vocabSize, hidden], rows: vocab))
@@ -51,9 +53,9 @@ public final class LlamaModel: CausalLanguageModel {
     }
 
     public var weightBytes: Int {
-        let perLayer = layers.reduce(0) { $0 + $1.parameterCount }
+        let perLayer = layers.reduce(0) { $0 + $1.weightBytes }
         let head = lmHead.map { $0.weight.storage === embedding?.storage ? 0 : $0.weight.count } ?? 0
-        return 4 * ((embedding?.count ?? 0) + perLayer + (finalNorm?.weight.count ?? 0) + head)
+        return perLayer + 4 * ((embedding?.count ?? 0) + (finalNorm?.weight.count ?? 0) + head)
     }
 
     public func forward(_ batch: ForwardBatch, input: Tensor?, caches: [PagedKVCache]) -> Tensor {
@@ -87,11 +89,11 @@ public final class LlamaModel: CausalLanguageModel {
 /// One pre-norm block: x + attn(norm(x)), then + mlp(norm(·)).
 struct LlamaDecoderLayer: Sendable {
     let inputNorm: RMSNorm
-    let qkv: Linear
-    let output: Linear
+    let qkv: any LinearLayer
+    let output: any LinearLayer
     let postAttentionNorm: RMSNorm
-    let gateUp: Linear
-    let down: Linear
+    let gateUp: any LinearLayer
+    let down: any LinearLayer
     /// Heads of this tensor-parallel rank.
     let numHeads: Int
     let numKVHeads: Int
@@ -99,7 +101,7 @@ struct LlamaDecoderLayer: Sendable {
     let scale: Float
     let slidingWindow: Int?
 
-    init(config c: ModelConfig, index: Int, weights w: WeightReader, plan: ShardPlan) throws {
+    init(config c: ModelConfig, index: Int, weights w: WeightReader, plan: ShardPlan, format: WeightFormat) throws {
         let p = "model.layers.\(index)."
         let hidden = c.hiddenSize, d = c.headDim
         inputNorm = RMSNorm(weight: try w.tensor(p + "input_layernorm.weight", shape: [hidden]), eps: c.rmsNormEps)
@@ -109,13 +111,13 @@ struct LlamaDecoderLayer: Sendable {
         let kvRows = (kvHeads.lowerBound * d)..<(kvHeads.upperBound * d)
         let attn = ["q_proj", "k_proj", "v_proj"].map { p + "self_attn.\($0)" }
         let shapes = [(c.qSize, qRows), (c.kvSize, kvRows), (c.kvSize, kvRows)]
-        qkv = Linear(
+        qkv = format.linear(
             weight: try w.fused(zip(attn, shapes).map { ($0 + ".weight", $1.0, $1.1) }, cols: hidden),
             bias: c.attentionBias ? try w.fused(zip(attn, shapes).map { ($0 + ".bias", $1.0, $1.1) }, cols: 0) : nil)
-        output = Linear(weight: try w.tensor(p + "self_attn.o_proj.weight", shape: [hidden, c.qSize], rows: 0..<hidden, cols: qRows))
+        output = format.linear(weight: try w.tensor(p + "self_attn.o_proj.weight", shape: [hidden, c.qSize], rows: 0..<hidden, cols: qRows))
         let inter = c.intermediateSize, columns = plan.slice(inter)
-        gateUp = Linear(weight: try w.fused([(p + "mlp.gate_proj.weight", inter, columns), (p + "mlp.up_proj.weight", inter, columns)], cols: hidden))
-        down = Linear(weight: try w.tensor(p + "mlp.down_proj.weight", shape: [hidden, inter], rows: 0..<hidden, cols: columns))
+        gateUp = format.linear(weight: try w.fused([(p + "mlp.gate_proj.weight", inter, columns), (p + "mlp.up_proj.weight", inter, columns)], cols: hidden))
+        down = format.linear(weight: try w.tensor(p + "mlp.down_proj.weight", shape: [hidden, inter], rows: 0..<hidden, cols: columns))
         numHeads = heads.count
         numKVHeads = kvHeads.count
         headDim = d
@@ -123,9 +125,8 @@ struct LlamaDecoderLayer: Sendable {
         slidingWindow = c.layerTypes[index] == .sliding ? c.slidingWindow : nil
     }
 
-    var parameterCount: Int {
-        [inputNorm.weight, qkv.weight, output.weight, postAttentionNorm.weight, gateUp.weight, down.weight]
-            .reduce(qkv.bias?.count ?? 0) { $0 + $1.count }
+    var weightBytes: Int {
+        [qkv, output, gateUp, down].reduce(4 * (inputNorm.weight.count + postAttentionNorm.weight.count)) { $0 + $1.weightBytes }
     }
 
     func forward(_ x: Tensor, batch: ForwardBatch, cache: PagedKVCache, rope: RotaryEmbedding, tp: (any TensorParallelGroup)?) -> Tensor {

@@ -1,3 +1,4 @@
+import Compute
 import Foundation
 import ModelFormats
 import Tokenizers
@@ -17,21 +18,25 @@ public struct ModelBundle: Sendable {
 
     /// `path` is a model directory (config.json, safetensors, tokenizer.json) or a `.gguf` file.
     /// `shard`, given the model's config, says which part this device holds (the whole by default).
-    public static func load(path: String, shard: ((ModelConfig) throws -> ShardPlan)? = nil) throws -> ModelBundle {
+    /// `format`: how a safetensors model's projections are held (`--dtype`, `--quantization`).
+    public static func load(path: String, shard: ((ModelConfig) throws -> ShardPlan)? = nil, format: WeightFormat = .float32) throws -> ModelBundle {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ModelFormatError.missingFile(path: path)
         }
-        return isDirectory.boolValue ? try loadDirectory(path, shard: shard) : try loadGGUF(path, shard: shard)
+        if isDirectory.boolValue { return try loadDirectory(path, shard: shard, format: format) }
+        try requireNative(format, gguf: path)
+        return try loadGGUF(path, shard: shard)
     }
 
     /// Only the network (a worker needs no tokenizer).
-    public static func loadModel(path: String, shard: ((ModelConfig) throws -> ShardPlan)? = nil) throws -> any CausalLanguageModel {
+    public static func loadModel(path: String, shard: ((ModelConfig) throws -> ShardPlan)? = nil, format: WeightFormat = .float32) throws -> any CausalLanguageModel {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ModelFormatError.missingFile(path: path)
         }
-        if isDirectory.boolValue { return try ModelLoader.load(directory: path, shard: shard) }
+        if isDirectory.boolValue { return try ModelLoader.load(directory: path, shard: shard, format: format) }
+        try requireNative(format, gguf: path)
         let file = try GGUFFile(path: path)
         let config = try ModelConfig(gguf: file)
         return try ModelLoader.load(gguf: file, config: config, plan: try shard?(config))
@@ -46,8 +51,15 @@ public struct ModelBundle: Sendable {
         return isDirectory.boolValue ? try ModelConfig.load(directory: path) : try ModelConfig(gguf: try GGUFFile(path: path))
     }
 
-    static func loadDirectory(_ directory: String, shard: ((ModelConfig) throws -> ShardPlan)?) throws -> ModelBundle {
-        let model = try ModelLoader.load(directory: directory, shard: shard)
+    /// A GGUF's weights are already in their file's formats; converting them again is refused.
+    static func requireNative(_ format: WeightFormat, gguf path: String) throws {
+        guard format == .float32 else {
+            throw ModelFormatError.badConfig(path: path, reason: "--dtype/--quantization \(format.rawValue) applies to safetensors models; a GGUF file keeps the quantization it was written with")
+        }
+    }
+
+    static func loadDirectory(_ directory: String, shard: ((ModelConfig) throws -> ShardPlan)?, format: WeightFormat) throws -> ModelBundle {
+        let model = try ModelLoader.load(directory: directory, shard: shard, format: format)
         let tokenizer = try TokenizerLoader.load(directory: directory)
         let dir = URL(fileURLWithPath: directory)
         let config = (try? Data(contentsOf: dir.appendingPathComponent("tokenizer_config.json")))

@@ -1,10 +1,12 @@
+import Compute
 import ModelFormats
 
 /// Opens a model directory (config.json + safetensors) as the right architecture.
 public enum ModelLoader {
     public static let supported: [ModelArchitecture] = [.llama, .mistral, .qwen2, .gemma3]
 
-    public static func load(directory: String, shard: ((ModelConfig) throws -> ShardPlan)? = nil) throws -> any CausalLanguageModel {
+    public static func load(directory: String, shard: ((ModelConfig) throws -> ShardPlan)? = nil,
+                            format: WeightFormat = .float32) throws -> any CausalLanguageModel {
         let config = try ModelConfig.load(directory: directory)
         let plan = try shard?(config)
         guard supported.contains(config.architecture) else {
@@ -13,10 +15,10 @@ public enum ModelLoader {
         }
         let checkpoint = try SafeTensorsCheckpoint(directory: directory)
         if config.architecture == .gemma3 {
-            return try Gemma3Model(config: config, weights: SafeTensorsWeightStore(checkpoint: checkpoint),
+            return try Gemma3Model(config: config, weights: SafeTensorsWeightStore(checkpoint: checkpoint, format: format),
                                    names: .huggingFace, normsIncludeOne: false, plan: plan)
         }
-        return try LlamaModel(config: config, checkpoint: checkpoint, plan: plan)
+        return try LlamaModel(config: config, checkpoint: checkpoint, plan: plan, format: format)
     }
 }
 

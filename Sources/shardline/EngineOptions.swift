@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Distributed
+import Compute
 import Engine
 import Models
 
@@ -47,6 +48,30 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("trace-file"), help: "Write a Chrome trace (Perfetto) of every device's batches here at shutdown.")
     var traceFile: String?
 
+    @Option(name: [.customLong("quantization"), .customShort("q")], help: "Quantize a safetensors model's weights at load: int8 or fp8.")
+    var quantization: String?
+
+    @Option(name: .customLong("dtype"), help: "Weight storage for safetensors models: auto, float32, float16 or bfloat16 (activations stay float32).")
+    var dtype = "auto"
+
+    /// The weight format `--quantization` and `--dtype` ask for (quantization wins).
+    func weightFormat() throws -> WeightFormat {
+        if let quantization {
+            switch quantization.lowercased() {
+            case "int8": return .int8
+            case "fp8": return .fp8
+            case "none": break
+            default: throw CLIError("--quantization must be int8 or fp8, got '\(quantization)'")
+            }
+        }
+        switch dtype.lowercased() {
+        case "auto", "float32", "float", "fp32": return .float32
+        case "float16", "half", "fp16": return .float16
+        case "bfloat16", "bf16": return .bfloat16
+        default: throw CLIError("--dtype must be auto, float32, float16 or bfloat16, got '\(dtype)'")
+        }
+    }
+
     func parallelConfig() throws -> ParallelConfig {
         guard tensorParallelSize >= 1 else { throw CLIError("--tensor-parallel-size must be at least 1") }
         guard pipelineParallelSize >= 1 else { throw CLIError("--pipeline-parallel-size must be at least 1") }
@@ -67,7 +92,7 @@ struct EngineOptions: ParsableArguments {
             let config = try ModelBundle.config(path: model)
             return try LocalEngine.launch(
                 path: model, cache: try cacheConfig(), scheduler: try schedulerConfig(modelMaxLen: config.maxPositionEmbeddings),
-                parallel: try parallelConfig(), traceFile: traceFile, log: log)
+                parallel: try parallelConfig(), traceFile: traceFile, format: try weightFormat(), log: log)
         } catch let error as CLIError {
             throw error
         } catch let error as CustomStringConvertible {

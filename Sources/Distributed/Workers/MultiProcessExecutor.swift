@@ -1,3 +1,4 @@
+import Compute
 import Engine
 import Foundation
 import ModelFormats
@@ -38,7 +39,7 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
     /// rank 0's shard; returns once every device has reported. `loadRankZero` loads this rank's
     /// bundle (model shard plus tokenizer) for a given plan.
     public convenience init(modelPath: String, parallel: ParallelConfig, cache: CacheConfig, scheduler: SchedulerConfig,
-                            traceFile: String? = nil, executable: String = CommandLine.executablePath,
+                            traceFile: String? = nil, format: WeightFormat = .float32, executable: String = CommandLine.executablePath,
                             loadRankZero: ((ModelConfig) throws -> ShardPlan) throws -> any CausalLanguageModel,
                             log: (String) -> Void = { _ in }) throws {
         let config = try ModelBundle.config(path: modelPath)
@@ -52,7 +53,7 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
         if world > cores { data.spinNanoseconds = 2_000 }
         var spec = WorkerSpec(modelPath: modelPath, rank: 0, parallel: parallel, cache: cache,
                               maxNumBatchedTokens: scheduler.maxNumBatchedTokens, maxModelLen: scheduler.maxModelLen,
-                              controlSegment: control.name, dataSegment: data.name, parentPid: getpid(), tracing: traceFile != nil)
+                              controlSegment: control.name, dataSegment: data.name, parentPid: getpid(), tracing: traceFile != nil, format: format)
         var started: [Process] = []
         var environment = ProcessInfo.processInfo.environment
         environment["SHARDLINE_NUM_THREADS"] = String(Self.threadsPerDevice(localDevices: world))

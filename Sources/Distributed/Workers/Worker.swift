@@ -44,9 +44,9 @@ public enum Worker {
         var report = WorkerReport(rank: spec.rank, description: "", numBlocks: 0)
         var shard: DeviceShard?
         do {
-            let model = try ModelBundle.loadModel(path: spec.modelPath) { config in
+            let model = try ModelBundle.loadModel(path: spec.modelPath, shard: { config in
                 try spec.parallel.plan(rank: spec.rank, config: config, group: spec.parallel.tensorParallelSize > 1 ? group : nil)
-            }
+            }, format: spec.format)
             let s = DeviceShard(model: model, cache: spec.cache, scheduler: spec.scheduler)
             if let failure = group.failure { throw failure }
             try s.budget.check(maxModelLen: spec.maxModelLen)

@@ -1,3 +1,4 @@
+import Compute
 import Engine
 import Foundation
 
@@ -15,6 +16,7 @@ public struct WorkerSpec: Codable, Sendable {
     public var dataSegment: String
     public var parentPid: Int32
     public var tracing: Bool
+    public var format: WeightFormat
 
     public var scheduler: SchedulerConfig {
         var s = SchedulerConfig()

@@ -54,6 +54,11 @@ size_t sl_qtype_row_bytes(int type, size_t n);
 /// Reference dequantization of one row of n elements (portable code, the tests' yardstick).
 void sl_dequantize_row(int type, const void *src, float *dst, size_t n);
 
+/// FP8 E4M3 codes (OCP "fn": bias 7, no infinities, 0x7F/0xFF NaN) widened to f32 and scaled.
+void sl_fp8_e4m3_to_f32(const uint8_t *src, float scale, float *dst, size_t n);
+/// Signed 8-bit codes widened to f32 and scaled.
+void sl_int8_to_f32(const uint8_t *src, float scale, float *dst, size_t n);
+
 /// Bytes of one activation row of n elements, quantized for weights of `weight_type`:
 /// sl_act_q8_32 blocks for Q4_0/Q5_0/Q8_0, sl_act_q8_K for Q4_K/Q5_K/Q6_K, plain f32 otherwise.
 size_t sl_quant_act_row_bytes(int weight_type, size_t n);
