@@ -55,11 +55,14 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The capacity planner: catalogs (data with sources), memory math, the engine's own
+        // scheduler against a simulated executor.
+        .target(name: "Planner", dependencies: ["Engine"], resources: [.copy("Catalog")]),
         .target(name: "Bench", dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]),
         .executableTarget(
             name: "shardline",
             dependencies: [
-                "Models", "ModelFormats", "Tokenizers", "Engine", "Distributed", "Server", "Bench",
+                "Models", "ModelFormats", "Tokenizers", "Engine", "Distributed", "Server", "Bench", "Planner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,6 +82,7 @@ let package = Package(
             "Bench", "Server", "Engine", "Distributed", "Models", "Tokenizers",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
+        .testTarget(name: "PlannerTests", dependencies: ["Planner", "Engine"]),
         .testTarget(name: "ShardlineCLITests", dependencies: ["shardline"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,76 @@
+import Foundation
+
+/// The models, GPUs and links the planner knows, loaded from the JSON files in `Catalog/`
+/// (SwiftPM resources, so the data and its sources stay reviewable as data, not code).
+public struct Catalog: Sendable {
+    public var models: [ModelSpec]
+    public var gpus: [GPUSpec]
+    public var links: [LinkSpec]
+
+    public init(models: [ModelSpec], gpus: [GPUSpec], links: [LinkSpec]) {
+        self.models = models
+        self.gpus = gpus
+        self.links = links
+    }
+
+    /// The catalog shipped with the module. A resource that does not decode is a build defect,
+    /// not a user error, hence the trap.
+    public static let builtIn: Catalog = {
+        do { return try load() } catch { fatalError("Planner catalog resources do not decode: \(error)") }
+    }()
+
+    public static func load() throws -> Catalog {
+        func decode<T: Decodable>(_ name: String, as: T.Type) throws -> T {
+            guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Catalog") else {
+                throw PlannerError.invalidModelConfig("catalog resource \(name).json is missing from the bundle")
+            }
+            return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+        }
+        return Catalog(models: try decode("models", as: [ModelSpec].self),
+                       gpus: try decode("gpus", as: [GPUSpec].self),
+                       links: try decode("links", as: [LinkSpec].self))
+    }
+
+    public func model(_ id: String) throws -> ModelSpec {
+        guard let m = models.first(where: { $0.id == id.lowercased() }) else {
+            throw PlannerError.unknown(kind: "model", id: id, known: models.map(\.id))
+        }
+        return m
+    }
+
+    public func gpu(_ id: String) throws -> GPUSpec {
+        guard let g = gpus.first(where: { $0.id == id.lowercased() }) else {
+            throw PlannerError.unknown(kind: "GPU", id: id, known: gpus.map(\.id))
+        }
+        return g
+    }
+
+    public func link(_ id: String) throws -> LinkSpec {
+        guard let l = links.first(where: { $0.id == id.lowercased() }) else {
+            throw PlannerError.unknown(kind: "link", id: id, known: links.map(\.id))
+        }
+        return l
+    }
+
+    /// The link between GPUs of one node. Switched NVLink (SXM parts, which list their link
+    /// count) by generation; AMD's xGMI mesh from the GPU entry (a ring hop uses one peer link);
+    /// otherwise PCIe of the card's generation: NVLink bridges join only pairs, so a ring over
+    /// more than two such cards runs at PCIe speed.
+    public func intraNodeLink(for gpu: GPUSpec) -> LinkSpec {
+        if let nv = gpu.nvlink, nv.links != nil {
+            let id = ["3": "nvlink3-a100", "4": "nvlink4-h100", "5": "nvlink5-b200"]["\(nv.generation)"]
+            if let id, let l = try? link(id) { return l }
+        }
+        if let fabric = gpu.infinityFabric {
+            return LinkSpec(id: "\(gpu.id)-xgmi", name: "\(gpu.name) xGMI peer link", kind: "xgmi",
+                            bandwidthGBpsPerDirection: fabric.perLinkBidirectionalGBps / 2, latencyMicroseconds: 8,
+                            source: SourceList(["gpus.json \(gpu.id) infinity_fabric (per-link bidirectional / 2)"]),
+                            note: "latency 8 us ASSUMPTION, as for NVLink")
+        }
+        return (try? link("pcie-gen\(gpu.pcieGeneration)-x16")) ?? links[0]
+    }
+
+    /// Between nodes: InfiniBand NDR (400 Gb/s, one NIC per GPU), the common fabric of H100-class
+    /// clusters; a plan names another with `interNodeLink`.
+    public static let defaultInterNodeLinkId = "infiniband-ndr"
+}

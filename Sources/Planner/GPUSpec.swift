@@ -1,0 +1,53 @@
+/// One accelerator from `Catalog/gpus.json`. Memory is the vendor label in binary units (an
+/// "80 GB" H100 holds 80 GiB; see the catalog README); bandwidth in GB/s (1e9 B/s); TFLOPS dense.
+public struct GPUSpec: Sendable, Codable, Equatable {
+    public struct NVLink: Sendable, Codable, Equatable {
+        public var generation: Int
+        public var bidirectionalGBps: Double?
+        /// Present for switched / SXM parts; absent where NVLink is only a 2-GPU bridge.
+        public var links: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case generation, links
+            case bidirectionalGBps = "bidirectional_gbps_per_gpu"
+        }
+    }
+
+    public struct InfinityFabric: Sendable, Codable, Equatable {
+        public var links: Int
+        public var perLinkBidirectionalGBps: Double
+
+        enum CodingKeys: String, CodingKey {
+            case links
+            case perLinkBidirectionalGBps = "per_link_bidirectional_gbps"
+        }
+    }
+
+    public var id: String
+    public var name: String
+    public var memoryBytes: Int
+    public var memoryBandwidthGBps: Double
+    public var fp16DenseTFLOPS: Double?
+    public var bf16DenseTFLOPS: Double?
+    public var fp8DenseTFLOPS: Double?
+    public var int8DenseTOPS: Double?
+    public var pcieGeneration: Int
+    public var nvlink: NVLink?
+    public var infinityFabric: InfinityFabric?
+    public var source: SourceList
+    public var note: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, nvlink, source, note
+        case memoryBytes = "memory_bytes_nominal"
+        case memoryBandwidthGBps = "memory_bandwidth_gbps"
+        case fp16DenseTFLOPS = "fp16_dense_tflops"
+        case bf16DenseTFLOPS = "bf16_dense_tflops"
+        case fp8DenseTFLOPS = "fp8_dense_tflops"
+        case int8DenseTOPS = "int8_dense_tops"
+        case pcieGeneration = "pcie_gen"
+        case infinityFabric = "infinity_fabric"
+    }
+
+    public var memoryBandwidth: Double { memoryBandwidthGBps * 1e9 }
+}

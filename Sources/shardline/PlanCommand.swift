@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import Planner
+
+/// `shardline plan`: how many GPUs, which layout, what throughput — from the engine's own
+/// scheduler run against a hardware cost model.
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan", abstract: "Memory, fit and simulated throughput of every TP/PP/DP/EP layout of a model on GPUs.")
+
+    @Option(name: .long, help: "A catalog model id (e.g. llama-3.1-70b) or a Hugging Face config.json path.")
+    var model: String
+
+    @Option(name: .long, help: "A catalog GPU id (e.g. h100-sxm).")
+    var gpu: String
+
+    @Option(name: .long, help: "Total GPUs on one node (or use --nodes with --gpus-per-node).")
+    var gpus: Int?
+
+    @Option(name: .long, help: "Nodes.")
+    var nodes: Int?
+
+    @Option(name: .customLong("gpus-per-node"), help: "GPUs per node.")
+    var gpusPerNode: Int?
+
+    @Option(name: .long, help: "Weight precision: fp16, bf16, fp8, int8 or q4.")
+    var quantization = "bf16"
+
+    @Option(name: .customLong("max-model-len"), help: "Maximum prompt + output tokens (default: the model's).")
+    var maxModelLen: Int?
+
+    @Option(name: .long, help: "Requests in flight over all replicas.")
+    var concurrency = 64
+
+    @Option(name: .customLong("gpu-memory-utilization"), help: "Share of GPU memory for weights, activations and KV.")
+    var gpuMemoryUtilization = 0.9
+
+    @Option(name: .customLong("input-len"), help: "Prompt tokens of the simulated requests.")
+    var inputLen = 512
+
+    @Option(name: .customLong("output-len"), help: "Output tokens of the simulated requests.")
+    var outputLen = 128
+
+    @Option(name: .customLong("inter-node-link"), help: "Catalog link id between nodes.")
+    var interNodeLink = Catalog.defaultInterNodeLinkId
+
+    @Flag(name: .long, help: "Print JSON instead of tables.")
+    var json = false
+
+    func run() throws {
+        let cluster: Cluster
+        switch (gpus, nodes, gpusPerNode) {
+        case (let n?, nil, nil): cluster = Cluster(nodes: 1, gpusPerNode: n)
+        case (nil, let k?, let n?): cluster = Cluster(nodes: k, gpusPerNode: n)
+        default: throw CLIError("give --gpus N, or --nodes K with --gpus-per-node N")
+        }
+        guard cluster.nodes > 0, cluster.gpusPerNode > 0 else { throw CLIError("--gpus, --nodes and --gpus-per-node must be positive") }
+        guard let quant = Quantization(rawValue: quantization.lowercased()) else {
+            throw CLIError("--quantization must be one of \(Quantization.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        do {
+            let catalog = Catalog.builtIn
+            let spec = model.hasSuffix(".json") ? try ModelSpec(huggingFaceConfigAt: model) : try catalog.model(model)
+            var request = PlanRequest(model: spec, gpu: try catalog.gpu(gpu), cluster: cluster, interNodeLink: try catalog.link(interNodeLink))
+            request.quantization = quant
+            request.maxModelLen = maxModelLen
+            request.concurrency = concurrency
+            request.utilization = gpuMemoryUtilization
+            request.promptTokens = inputLen
+            request.outputTokens = outputLen
+            let report = try Planner(catalog: catalog).plan(request)
+            print(json ? try report.json() : report.table())
+        } catch let error as CLIError {
+            throw error
+        } catch {
+            throw CLIError("\(error)")
+        }
+    }
+}

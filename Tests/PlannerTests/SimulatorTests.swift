@@ -1,0 +1,90 @@
+import Engine
+import Testing
+@testable import Planner
+
+@Suite struct SimulatorTests {
+    func simulator(_ model: String = "llama-3.1-8b", tp: Int = 1, pp: Int = 1, maxModelLen: Int = 4096, numBlocks: Int = 20_000) -> Simulator {
+        var config = SchedulerConfig()
+        config.maxModelLen = maxModelLen
+        return Simulator(costModel: Fixtures.costModel(model, tp: tp, pp: pp), scheduler: config, numBlocks: numBlocks)
+    }
+
+    @Test func countsEqualWhatWasRequested() throws {
+        let workload = Workload(numRequests: 40, arrivals: .poisson(rate: 20), promptLength: .uniform(min: 16, max: 300),
+                                outputLength: .uniform(min: 4, max: 40), seed: 7)
+        let lengths = workload.lengths()
+        let report = try simulator().run(workload)
+        #expect(report.completedRequests == 40)
+        #expect(report.promptTokens == lengths.reduce(0) { $0 + $1.prompt })
+        #expect(report.outputTokens == lengths.reduce(0) { $0 + $1.output })
+        #expect(report.ttft.count == 40 && report.e2e.count == 40)
+        #expect(report.itl.count == report.outputTokens - 40)
+    }
+
+    @Test func countsHoldUnderPreemption() throws {
+        // 64 blocks of 16 = 1024 tokens for 32 requests of up to 600 tokens: the scheduler must preempt.
+        let workload = Workload(numRequests: 32, arrivals: .allAtOnce, promptLength: .fixed(400), outputLength: .fixed(200))
+        let report = try simulator(maxModelLen: 1024, numBlocks: 64).run(workload)
+        #expect(report.completedRequests == 32)
+        #expect(report.outputTokens == 32 * 200)
+        #expect(report.numPreemptions > 0)
+    }
+
+    @Test func onePipelinedRequestKeepsEachStageHalfBusy() throws {
+        let workload = Workload(numRequests: 1, arrivals: .allAtOnce, promptLength: .fixed(64), outputLength: .fixed(64))
+        let report = try simulator(pp: 2).run(workload)
+        #expect(report.stageBusyFraction.count == 2)
+        for busy in report.stageBusyFraction { #expect(busy > 0.4 && busy < 0.6, "\(report.stageBusyFraction)") }
+    }
+
+    @Test func manyPipelinedRequestsKeepEveryStageBusy() throws {
+        // 70B over TP=4 × PP=2: the LM head is ~3% of a stage, so both stages stay balanced.
+        let workload = Workload(numRequests: 64, arrivals: .allAtOnce, promptLength: .fixed(128), outputLength: .fixed(128))
+        let report = try simulator("llama-3.1-70b", tp: 4, pp: 2).run(workload)
+        for busy in report.stageBusyFraction { #expect(busy > 0.9, "\(report.stageBusyFraction)") }
+    }
+
+    @Test func poissonArrivalsAreReproducible() throws {
+        let a = Workload(numRequests: 50, arrivals: .poisson(rate: 5), promptLength: .uniform(min: 10, max: 100),
+                         outputLength: .fixed(8), seed: 42)
+        var b = a
+        #expect(a.arrivalTimes() == b.arrivalTimes())
+        let first = try simulator().run(a), second = try simulator().run(b)
+        #expect(first == second)
+        b.seed = 43
+        #expect(a.arrivalTimes() != b.arrivalTimes())
+        // Mean gap ≈ 1/rate.
+        let times = a.arrivalTimes()
+        #expect(abs(times.last! / Double(times.count - 1) - 0.2) < 0.08)
+    }
+
+    @Test func decodeIsBoundByWeightStreaming() {
+        // One decode token of 8B on H100: ~16 GB of weights at 3.35 TB/s × 0.8 ≈ 6 ms, plus 1 ms overhead.
+        let cost = Fixtures.costModel()
+        let t = cost.stageTimes([BatchSlice(newTokens: 1, contextLength: 100, samples: true)])[0]
+        #expect(t > 0.005 && t < 0.009, "\(t)")
+        // A 2048-token prefill is compute-bound: ~2 × 8e9 × 2048 FLOPs at 989 TFLOPS × 0.6 ≈ 55 ms.
+        let p = cost.stageTimes([BatchSlice(newTokens: 2048, contextLength: 2048, samples: true)])[0]
+        #expect(p > 0.04 && p < 0.08, "\(p)")
+    }
+
+    @Test func tensorParallelAddsRingAllReduce() {
+        let cost = Fixtures.costModel("llama-3.1-70b", tp: 4)
+        // 2(tp−1)/tp × bytes / (450 GB/s × 0.8) + 8 µs once per collective.
+        let bytes = 1000.0 * 8192 * 2
+        let expected = 1.5 * bytes / (450e9 * 0.8) + 8e-6
+        #expect(abs(cost.allReduce(bytes: bytes) - expected) < 1e-12)
+        #expect(Fixtures.costModel(tp: 1).allReduce(bytes: bytes) == 0)
+    }
+
+    @Test func capacitySearchIsMonotoneInTheTarget() throws {
+        let workload = Workload(numRequests: 40, arrivals: .poisson(rate: 1), promptLength: .fixed(256), outputLength: .fixed(32), seed: 3)
+        var rates: [Double] = []
+        for ttft in [0.05, 0.1, 0.2, 0.5, 1.0] {
+            let search = CapacitySearch(simulator: simulator(), workload: workload, ttftP99Target: ttft, tpotP99Target: 0.05, bisections: 6)
+            rates.append(try search.run().rate)
+        }
+        #expect(rates == rates.sorted(), "\(rates)")
+        #expect(rates.last! > 0)
+    }
+}

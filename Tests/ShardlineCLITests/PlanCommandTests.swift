@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+
+/// `shardline plan` and `shardline simulate` as a user runs them.
+@Suite struct PlanCommandTests {
+    @Test func planListsLayoutsWithFitAndARecommendation() throws {
+        let result = try runShardline(["plan", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "--gpus", "4",
+                                       "--max-model-len", "8192", "--concurrency", "8"], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("TP1 PP1 DP4  no"))
+        #expect(result.stdout.contains("TP4 PP1 DP1  yes"))
+        #expect(result.stdout.contains("recommended: TP=2"))
+    }
+
+    @Test func planJSONIsJSON() throws {
+        let result = try runShardline(["plan", "--model", "llama-3.1-8b", "--gpu", "l4", "--gpus", "2", "--max-model-len", "4096",
+                                       "--concurrency", "4", "--json"], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        #expect((object?["rows"] as? [Any])?.count == 3)
+    }
+
+    @Test func simulateReportsLatenciesAndStageBusy() throws {
+        let result = try runShardline(["simulate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "-pp", "2", "--num-prompts", "32",
+                                       "--input-len", "256", "--output-len", "32", "--max-model-len", "4096"], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("requests 32 in") && result.stdout.contains("TTFT ms") && result.stdout.contains("stage 1"))
+    }
+
+    @Test func unknownNamesAndBadLayoutsAreOneLineErrors() throws {
+        GenerateCommandTests().expectOneLineError(try runShardline(["plan", "--model", "llama-9", "--gpu", "h100-sxm", "--gpus", "1"]),
+                                                  containing: "llama-9")
+        GenerateCommandTests().expectOneLineError(try runShardline(["simulate", "--model", "llama-3.1-70b", "--gpu", "h100-sxm", "-tp", "3"]),
+                                                  containing: "does not fit")
+        GenerateCommandTests().expectOneLineError(try runShardline(["plan", "--model", "llama-3.1-8b", "--gpu", "h100-sxm"]),
+                                                  containing: "--gpus")
+    }
+}
