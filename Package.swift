@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "Tokenizers"),
         .target(name: "Models", dependencies: ["Compute", "ModelFormats"]),
         .target(name: "Engine", dependencies: ["Tokenizers"]),
-        .target(name: "Distributed", dependencies: ["Engine", "Models", "ModelFormats", "Compute", "ShardlineIPC", "COpenMPI"]),
+        .target(name: "Distributed", dependencies: ["Engine", "Models", "ModelFormats", "Compute", "ShardlineIPC", "ShardlineKernels", "COpenMPI"]),
         .target(
             name: "Server",
             dependencies: [

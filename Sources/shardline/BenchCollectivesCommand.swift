@@ -35,18 +35,20 @@ struct BenchCollectivesCommand: ParsableCommand {
         }
         if let attach {
             let comm = try ShmCommunicator.attach(name: attach, rank: rank)
+            if ranks > ProcessInfo.processInfo.activeProcessorCount { comm.shareCores() }
             _ = try CollectivesBenchmark.run(comm, sizes: byteSizes, iterations: iterations)
             return
         }
         guard ranks >= 2 else { throw CLIError("--ranks must be at least 2") }
         let name = "/shardline-bench-\(getpid())"
         let comm = try ShmCommunicator.create(name: name, worldSize: ranks)
-        if ranks > ProcessInfo.processInfo.activeProcessorCount { comm.spinNanoseconds = 2_000 }
+        if ranks > ProcessInfo.processInfo.activeProcessorCount { comm.shareCores() }
         var children: [Process] = []
         for r in 1..<ranks {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: CommandLine.executablePath)
-            p.arguments = ["bench-collectives", "--attach", name, "--rank", String(r), "--sizes", sizes, "--iterations", String(iterations)]
+            p.arguments = ["bench-collectives", "--attach", name, "--rank", String(r), "--ranks", String(ranks), "--sizes", sizes,
+                           "--iterations", String(iterations)]
             try p.run()
             comm.setPid(p.processIdentifier, of: r)
             children.append(p)

@@ -1,3 +1,5 @@
+import ShardlineKernels
+
 /// Collectives built from send/receive, for transports without their own (shared memory).
 /// Transfers go in chunks no larger than half a channel, so every member can post its chunk
 /// before reading the others' without filling a channel and waiting on a reader that waits on it.
@@ -24,7 +26,7 @@ extension PointToPointCollectives {
                 let n = min(chunkFloats, values.count - start)
                 try sendFloats(UnsafeBufferPointer(rebasing: values[start..<(start + n)]), to: peer)
                 try receiveFloats(into: UnsafeMutableBufferPointer(rebasing: scratch[0..<n]), from: peer)
-                for j in 0..<n { values[start + j] += scratch[j] }
+                sl_axpy_f32(values.baseAddress! + start, scratch.baseAddress!, 1, n)
                 start += n
             }
             return
@@ -49,7 +51,7 @@ extension PointToPointCollectives {
                 if i == 0 {
                     _ = UnsafeMutableBufferPointer(rebasing: sum[0..<n]).update(fromContentsOf: part)
                 } else {
-                    for j in 0..<n { sum[j] += part[j] }
+                    sl_axpy_f32(sum.baseAddress!, part.baseAddress!, 1, n)
                 }
             }
             _ = mine.update(fromContentsOf: UnsafeMutableBufferPointer(rebasing: sum[0..<n]))

@@ -16,6 +16,8 @@ public final class ShmCommunicator: PointToPointCollectives, @unchecked Sendable
     public let chunkFloats: Int
     /// How long a wait spins before sleeping. Short when ranks outnumber cores.
     public var spinNanoseconds: UInt64
+    /// How long it then yields the core before sleeping: long when ranks outnumber cores.
+    public var yieldNanoseconds: UInt64 = 0
 
     private let base: UnsafeMutableRawPointer
     private let size: Int
@@ -75,8 +77,15 @@ public final class ShmCommunicator: PointToPointCollectives, @unchecked Sendable
         ringStride = Int(base.load(fromByteOffset: 24, as: UInt64.self))
         chunkFloats = capacity / 2 / MemoryLayout<Float>.size
         defaultTimeout = 600
-        spinNanoseconds = 50_000
+        spinNanoseconds = 250_000  // longer than a futex wake-up on a VM (~100 µs), so ranks in step never sleep
         setPid(getpid(), of: rank)
+    }
+
+    /// Waits tuned for more ranks than cores: a short spin, then yield the core (the rank we wait
+    /// for may be the one waiting for it) before sleeping.
+    public func shareCores() {
+        spinNanoseconds = 2_000
+        yieldNanoseconds = 1_000_000
     }
 
     deinit {
@@ -144,7 +153,7 @@ public final class ShmCommunicator: PointToPointCollectives, @unchecked Sendable
         }
         // Then yield for a while: when ranks outnumber cores, the peer we wait for may be the
         // process waiting for this core, and a futex sleep would add a wake-up to every hop.
-        let yieldUntil = Self.now() + 1_000_000
+        let yieldUntil = Self.now() + yieldNanoseconds
         while Self.now() < yieldUntil {
             if ready() { return }
             sched_yield()

@@ -50,7 +50,7 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
         let name = "/shardline-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let control = try ShmCommunicator.create(name: name + "-control", worldSize: world, ringCapacity: 1 << 20)
         let data = try ShmCommunicator.create(name: name + "-data", worldSize: world)
-        if world > cores { data.spinNanoseconds = 2_000 }
+        if world > cores { data.shareCores() }
         var spec = WorkerSpec(modelPath: modelPath, rank: 0, parallel: parallel, cache: cache,
                               maxNumBatchedTokens: scheduler.maxNumBatchedTokens, maxModelLen: scheduler.maxModelLen,
                               controlSegment: control.name, dataSegment: data.name, parentPid: getpid(), tracing: traceFile != nil, format: format)

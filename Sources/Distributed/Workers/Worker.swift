@@ -23,7 +23,7 @@ public enum Worker {
         }
         control.setPid(spec.parentPid, of: 0)
         data.setPid(spec.parentPid, of: 0)
-        if spec.parallel.worldSize > ProcessInfo.processInfo.activeProcessorCount { data.spinNanoseconds = 2_000 }
+        if spec.parallel.worldSize > ProcessInfo.processInfo.activeProcessorCount { data.shareCores() }
         return run(spec: spec, control: control, data: data)
     }
 
