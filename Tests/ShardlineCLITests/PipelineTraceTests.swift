@@ -48,11 +48,12 @@ import Testing
         let trace = FileManager.default.temporaryDirectory.appendingPathComponent("shardline-trace32-\(getpid()).json")
         let result = try run(prompts: 32, trace: trace)
         try #require(result.status == 0, "\(result.stderr)")
-        // Release builds measure ≥ 90% on both stages (see issue 6's note); this debug build
-        // spends more of each step in Swift bookkeeping, so the bar here is lower.
+        // Release builds measure 82-90% on stage 0 and 92-97% on stage 1 here (issue 6's note;
+        // three busy threads share two hyperthreads); an unfilled pipeline would sit near 50%.
+        // The bar leaves room for a debug build and a busy CI machine.
         let stages = try busy(trace)
         #expect(stages.count == 2)
-        for (stage, b) in stages { #expect(b >= 0.8, "stage \(stage) busy \(b)") }
+        for (stage, b) in stages { #expect(b >= 0.75, "stage \(stage) busy \(b)") }
 
         // One track per device, named; in-flight batches of the steady state within 2x in tokens.
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: trace)) as! [String: Any]
