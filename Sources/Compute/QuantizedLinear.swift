@@ -84,6 +84,14 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// Bytes of one row.
     public var rowBytes: Int { type.rowBytes(cols)! }
 
+    /// The given rows, in the given order (copied).
+    public func gatheringRows(_ order: [Int]) -> QuantizedMatrix {
+        let storage = QuantizedStorage(count: order.count * rowBytes)
+        for (i, r) in order.enumerated() { (storage.pointer + i * rowBytes).copyMemory(from: row(r), byteCount: rowBytes) }
+        return QuantizedMatrix(type: type, rows: order.count, cols: cols,
+                               bytes: UnsafeRawBufferPointer(start: storage.pointer, count: storage.count), owner: storage)
+    }
+
     /// Rows `rows` (borrowed, no copy) and columns `cols` (copied, whole blocks only): a
     /// tensor-parallel shard of the matrix. Nil when the columns do not fall on block boundaries.
     public func slice(rows: Range<Int>, cols: Range<Int>? = nil) -> QuantizedMatrix? {

@@ -6,8 +6,37 @@ import ModelFormats
 /// GGUF stores a [rows, cols] matrix with ne = [cols, rows].
 public struct GGUFWeightStore: WeightStore {
     public let file: GGUFFile
+    /// llama.cpp's converter stores Llama-architecture q/k rows permuted for GGML's interleaved
+    /// RoPE (not Qwen2's or Gemma's, which use NeoX RoPE); true undoes it at load.
+    public let undoRopePermutation: Bool
 
-    public init(file: GGUFFile) { self.file = file }
+    public init(file: GGUFFile, undoRopePermutation: Bool = false) {
+        self.file = file
+        self.undoRopePermutation = undoRopePermutation
+    }
+
+    public func projection(_ name: String, outFeatures: Int, inFeatures: Int, rows: Range<Int>?, cols: Range<Int>?,
+                           ropeHeads: Int?) throws -> any LinearLayer {
+        guard undoRopePermutation, let heads = ropeHeads else {
+            return try linear(name, outFeatures: outFeatures, inFeatures: inFeatures, rows: rows, cols: cols)
+        }
+        // File row (h, 2j + t) holds Hugging Face row (h, t·d/2 + j): pick file rows in HF order.
+        let d = outFeatures / heads, half = d / 2
+        var order: [Int] = []
+        for h in 0..<heads {
+            for hfRow in 0..<d { order.append(h * d + 2 * (hfRow % half) + hfRow / half) }
+        }
+        let keep = rows.map { Array(order[$0]) } ?? order
+        let t = try tensor(name, shape: [outFeatures, inFeatures])
+        if t.type == .f32 {
+            let data = try t.tensorData()
+            var values: [Float] = []
+            values.reserveCapacity(keep.count * inFeatures)
+            for r in keep { values += try data.floats(rows: r..<(r + 1)) }
+            return Linear(weight: Tensor(shape: [keep.count, inFeatures], values: values))
+        }
+        return QuantizedLinear(weight: try matrix(t).gatheringRows(keep))
+    }
 
     public var location: String { file.path }
     public func contains(_ name: String) -> Bool { file.tensor(named: name) != nil }

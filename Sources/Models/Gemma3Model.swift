@@ -43,7 +43,7 @@ public final class Gemma3Model: CausalLanguageModel {
         if plan.isLastStage {
             finalNorm = try norm(names.finalNorm, hidden)
             lmHead = tiedHead ? embedding!.asLinear
-                : try weights.linear(names.lmHead, outFeatures: config.vocabSize, inFeatures: hidden, rows: vocab, cols: nil)
+                : try weights.head(names.lmHead, outFeatures: config.vocabSize, inFeatures: hidden, rows: plan.tpSize > 1 ? vocab : nil)
         } else {
             finalNorm = nil
             lmHead = nil

@@ -2,7 +2,8 @@ import Compute
 import ModelFormats
 
 /// The Llama family: Llama 2/3, Mistral, Qwen2 (q/k/v bias). Pre-norm decoder blocks with
-/// grouped-query attention and a SwiGLU MLP; q/k/v and gate/up are fused into single GEMMs.
+/// grouped-query attention and a SwiGLU MLP, from safetensors (q/k/v and gate/up fused into
+/// single GEMMs) or GGUF (weights stay quantized in the map).
 ///
 /// Sharded by a `ShardPlan`: q/k/v and gate/up are column-parallel (this rank's heads and MLP
 /// columns), o and down row-parallel (one all-reduce each), embedding and LM head split by
@@ -11,40 +12,47 @@ public final class LlamaModel: CausalLanguageModel {
     public let config: ModelConfig
     public let plan: ShardPlan
     /// Vocabulary rows `vocab` of the embedding (first stage, or the tied head's last stage).
-    let embedding: Tensor?
+    let embedding: (any EmbeddingTable)?
     let vocab: Range<Int>
     let layers: [LlamaDecoderLayer]
     let finalNorm: RMSNorm?
-    let lmHead: Linear?
+    let lmHead: (any LinearLayer)?
+    let tiedHead: Bool
     let rope: RotaryEmbedding
 
     public static let architectures: Set<ModelArchitecture> = [.llama, .mistral, .qwen2]
 
-    /// `format` is how the decoder layers' projections are held (`--dtype`, `--quantization`);
-    /// embeddings, norms and the LM head stay f32, as vLLM keeps them unquantized.
-    public init(config: ModelConfig, checkpoint: SafeTensorsCheckpoint, plan: ShardPlan? = nil, format: WeightFormat = .float32) throws {
+    /// A Hugging Face checkpoint. `format` is how the decoder layers' projections are held
+    /// (`--dtype`, `--quantization`); embeddings, norms and the LM head stay f32, as vLLM keeps them.
+    public convenience init(config: ModelConfig, checkpoint: SafeTensorsCheckpoint, plan: ShardPlan? = nil, format: WeightFormat = .float32) throws {
+        try self.init(config: config, weights: SafeTensorsWeightStore(checkpoint: checkpoint, format: format), names: .huggingFace, plan: plan)
+    }
+
+    public init(config: ModelConfig, weights: any WeightStore, names: LlamaTensorNames, plan: ShardPlan? = nil) throws {
         guard Self.architectures.contains(config.architecture) else {
             throw ModelFormatError.unsupportedArchitecture(
-                path: checkpoint.directory, found: config.architecture.rawValue,
-                supported: Self.architectures.map(\.rawValue).sorted())
+                path: weights.location, found: config.architecture.rawValue, supported: Self.architectures.map(\.rawValue).sorted())
         }
         guard GatedActivation(huggingFaceName: config.hiddenAct) == .silu else {
-            throw ModelFormatError.badConfig(path: checkpoint.directory, reason: "hidden_act '\(config.hiddenAct)' is not supported for \(config.architecture.rawValue); expected silu")
+            throw ModelFormatError.badConfig(path: weights.location, reason: "hidden_act '\(config.hiddenAct)' is not supported for \(config.architecture.rawValue); expected silu")
         }
         let plan = plan ?? .whole(config)
         try ShardPlan.checkTensorParallel(plan.tpSize, config: config)
         self.config = config
         self.plan = plan
-        let w = WeightReader(checkpoint: checkpoint)
         let hidden = config.hiddenSize
         vocab = plan.slice(config.vocabSize)
-        let tiedHead = config.tieWordEmbeddings && !checkpoint.contains("lm_head.weight")
+        // A file without a head ties it to the embedding (GGUF drops output.weight when tied).
+        tiedHead = !weights.contains(names.lmHead)
         let needsEmbedding = plan.isFirstStage || (plan.isLastStage && tiedHead)
-        embedding = needsEmbedding ? try w.tensor("model.embed_tokens.weight", shape: [config.vocabSize, hidden], rows: vocab) : nil
-        layers = try plan.layers.map { try LlamaDecoderLayer(config: config, index: $0, weights: w, plan: plan, format: format) }
+        embedding = needsEmbedding
+            ? try weights.embedding(names.embedding, vocabSize: config.vocabSize, hiddenSize: hidden, rows: plan.tpSize > 1 ? vocab : nil)
+            : nil
+        layers = try plan.layers.map { try LlamaDecoderLayer(config: config, index: $0, weights: weights, names: names, plan: plan) }
         if plan.isLastStage {
-            finalNorm = RMSNorm(weight: try w.tensor("model.norm.weight", shape: [hidden]), eps: config.rmsNormEps)
-            lmHead = Linear(weight: tiedHead ? embedding! : try w.tensor("lm_head.weight", shape: [config.vocabSize, hidden], rows: vocab))
+            finalNorm = RMSNorm(weight: try weights.vector(names.finalNorm, count: hidden), eps: config.rmsNormEps)
+            lmHead = tiedHead ? embedding!.asLinear
+                : try weights.head(names.lmHead, outFeatures: config.vocabSize, inFeatures: hidden, rows: plan.tpSize > 1 ? vocab : nil)
         } else {
             finalNorm = nil
             lmHead = nil
@@ -53,9 +61,8 @@ public final class LlamaModel: CausalLanguageModel {
     }
 
     public var weightBytes: Int {
-        let perLayer = layers.reduce(0) { $0 + $1.weightBytes }
-        let head = lmHead.map { $0.weight.storage === embedding?.storage ? 0 : $0.weight.count } ?? 0
-        return perLayer + 4 * ((embedding?.count ?? 0) + (finalNorm?.weight.count ?? 0) + head)
+        (embedding?.weightBytes ?? 0) + layers.reduce(0) { $0 + $1.weightBytes } + 4 * (finalNorm?.weight.count ?? 0)
+            + (tiedHead ? 0 : lmHead?.weightBytes ?? 0)
     }
 
     public func forward(_ batch: ForwardBatch, input: Tensor?, caches: [PagedKVCache]) -> Tensor {
@@ -76,13 +83,53 @@ public final class LlamaModel: CausalLanguageModel {
     func embed(_ tokens: [Int]) -> Tensor {
         guard let embedding else { preconditionFailure("embed: this stage holds no embedding") }
         let out = Tensor(zeros: [tokens.count, config.hiddenSize])
-        for (i, token) in tokens.enumerated() {
-            precondition(token >= 0 && token < config.vocabSize, "token id \(token) outside vocabulary of \(config.vocabSize)")
-            guard vocab.contains(token) else { continue }
-            out.row(i).update(from: embedding.row(token - vocab.lowerBound), count: config.hiddenSize)
+        for token in tokens { precondition(token >= 0 && token < config.vocabSize, "token id \(token) outside vocabulary of \(config.vocabSize)") }
+        guard plan.tpSize > 1 else {
+            embedding.gather(tokens, into: out, scale: 1)
+            return out
+        }
+        let mine = tokens.indices.filter { vocab.contains(tokens[$0]) }
+        if !mine.isEmpty {
+            let rows = Tensor(zeros: [mine.count, config.hiddenSize])
+            embedding.gather(mine.map { tokens[$0] - vocab.lowerBound }, into: rows, scale: 1)
+            for (i, at) in mine.enumerated() { out.row(at).update(from: rows.row(i), count: config.hiddenSize) }
         }
         plan.tensorParallel?.allReduceSum(out)
         return out
+    }
+}
+
+/// Tensor names of the Llama family in a file format.
+public struct LlamaTensorNames: Sendable {
+    public var embedding: String
+    public var finalNorm: String
+    public var lmHead: String
+    /// (layer, role) → name; roles: input_norm, post_norm, q, k, v, o, gate, up, down, and
+    /// q_bias, k_bias, v_bias.
+    public var layer: @Sendable (Int, String) -> String
+
+    public static let huggingFace = LlamaTensorNames(embedding: "model.embed_tokens.weight", finalNorm: "model.norm.weight", lmHead: "lm_head.weight") { i, role in
+        let p = "model.layers.\(i)."
+        switch role {
+        case "input_norm": return p + "input_layernorm.weight"
+        case "post_norm": return p + "post_attention_layernorm.weight"
+        case "q", "k", "v", "o": return p + "self_attn.\(role)_proj.weight"
+        case "q_bias", "k_bias", "v_bias": return p + "self_attn.\(role.prefix(1))_proj.bias"
+        default: return p + "mlp.\(role)_proj.weight"
+        }
+    }
+
+    /// llama.cpp's GGUF names.
+    public static let gguf = LlamaTensorNames(embedding: "token_embd.weight", finalNorm: "output_norm.weight", lmHead: "output.weight") { i, role in
+        let p = "blk.\(i)."
+        switch role {
+        case "input_norm": return p + "attn_norm.weight"
+        case "post_norm": return p + "ffn_norm.weight"
+        case "q", "k", "v": return p + "attn_\(role).weight"
+        case "o": return p + "attn_output.weight"
+        case "q_bias", "k_bias", "v_bias": return p + "attn_\(role.prefix(1)).bias"
+        default: return p + "ffn_\(role).weight"
+        }
     }
 }
 
@@ -101,23 +148,27 @@ struct LlamaDecoderLayer: Sendable {
     let scale: Float
     let slidingWindow: Int?
 
-    init(config c: ModelConfig, index: Int, weights w: WeightReader, plan: ShardPlan, format: WeightFormat) throws {
-        let p = "model.layers.\(index)."
+    init(config c: ModelConfig, index: Int, weights w: any WeightStore, names: LlamaTensorNames, plan: ShardPlan) throws {
+        func name(_ role: String) -> String { names.layer(index, role) }
         let hidden = c.hiddenSize, d = c.headDim
-        inputNorm = RMSNorm(weight: try w.tensor(p + "input_layernorm.weight", shape: [hidden]), eps: c.rmsNormEps)
-        postAttentionNorm = RMSNorm(weight: try w.tensor(p + "post_attention_layernorm.weight", shape: [hidden]), eps: c.rmsNormEps)
-        let heads = plan.queryHeads(c), kvHeads = plan.kvHeads(c)
+        inputNorm = RMSNorm(weight: try w.vector(name("input_norm"), count: hidden), eps: c.rmsNormEps)
+        postAttentionNorm = RMSNorm(weight: try w.vector(name("post_norm"), count: hidden), eps: c.rmsNormEps)
+        let heads = plan.queryHeads(c), kvHeads = plan.kvHeads(c), whole = plan.tpSize == 1
         let qRows = (heads.lowerBound * d)..<(heads.upperBound * d)
         let kvRows = (kvHeads.lowerBound * d)..<(kvHeads.upperBound * d)
-        let attn = ["q_proj", "k_proj", "v_proj"].map { p + "self_attn.\($0)" }
-        let shapes = [(c.qSize, qRows), (c.kvSize, kvRows), (c.kvSize, kvRows)]
-        qkv = format.linear(
-            weight: try w.fused(zip(attn, shapes).map { ($0 + ".weight", $1.0, $1.1) }, cols: hidden),
-            bias: c.attentionBias ? try w.fused(zip(attn, shapes).map { ($0 + ".bias", $1.0, $1.1) }, cols: 0) : nil)
-        output = format.linear(weight: try w.tensor(p + "self_attn.o_proj.weight", shape: [hidden, c.qSize], rows: 0..<hidden, cols: qRows))
+        func bias(_ role: String) -> String? { c.attentionBias ? name(role) : nil }
+        qkv = try w.stackedLinear([
+            StackedPart(name: name("q"), outFeatures: c.qSize, rows: whole ? nil : qRows, bias: bias("q_bias"), ropeHeads: c.numHeads),
+            StackedPart(name: name("k"), outFeatures: c.kvSize, rows: whole ? nil : kvRows, bias: bias("k_bias"), ropeHeads: c.numKVHeads),
+            StackedPart(name: name("v"), outFeatures: c.kvSize, rows: whole ? nil : kvRows, bias: bias("v_bias")),
+        ], inFeatures: hidden)
+        output = try w.linear(name("o"), outFeatures: hidden, inFeatures: c.qSize, rows: nil, cols: whole ? nil : qRows)
         let inter = c.intermediateSize, columns = plan.slice(inter)
-        gateUp = format.linear(weight: try w.fused([(p + "mlp.gate_proj.weight", inter, columns), (p + "mlp.up_proj.weight", inter, columns)], cols: hidden))
-        down = format.linear(weight: try w.tensor(p + "mlp.down_proj.weight", shape: [hidden, inter], rows: 0..<hidden, cols: columns))
+        gateUp = try w.stackedLinear([
+            StackedPart(name: name("gate"), outFeatures: inter, rows: whole ? nil : columns),
+            StackedPart(name: name("up"), outFeatures: inter, rows: whole ? nil : columns),
+        ], inFeatures: hidden)
+        down = try w.linear(name("down"), outFeatures: hidden, inFeatures: inter, rows: nil, cols: whole ? nil : columns)
         numHeads = heads.count
         numKVHeads = kvHeads.count
         headDim = d

@@ -23,7 +23,7 @@ public enum ModelLoader {
 }
 
 extension ModelLoader {
-    public static let supportedGGUF: [ModelArchitecture] = [.gemma3]
+    public static let supportedGGUF: [ModelArchitecture] = [.llama, .mistral, .qwen2, .gemma3]
 
     /// A GGUF file's network; quantized weights stay in the memory map.
     public static func load(gguf: GGUFFile, config: ModelConfig, plan: ShardPlan? = nil) throws -> any CausalLanguageModel {
@@ -31,6 +31,11 @@ extension ModelLoader {
             throw ModelFormatError.unsupportedArchitecture(path: gguf.path, found: config.architecture.rawValue,
                                                            supported: supportedGGUF.map(\.rawValue))
         }
-        return try Gemma3Model(config: config, weights: GGUFWeightStore(file: gguf), names: .gguf, normsIncludeOne: true, plan: plan)
+        if config.architecture == .gemma3 {
+            return try Gemma3Model(config: config, weights: GGUFWeightStore(file: gguf), names: .gguf, normsIncludeOne: true, plan: plan)
+        }
+        // llama.cpp permutes q/k rows of "llama" GGUFs for GGML's interleaved RoPE; qwen2 keeps NeoX order.
+        let store = GGUFWeightStore(file: gguf, undoRopePermutation: config.architecture != .qwen2)
+        return try LlamaModel(config: config, weights: store, names: .gguf, plan: plan)
     }
 }

@@ -23,6 +23,19 @@ public struct SafeTensorsWeightStore: WeightStore {
         format.linear(weight: try reader.tensor(name, shape: [outFeatures, inFeatures], rows: rows ?? 0..<outFeatures, cols: cols))
     }
 
+    public func head(_ name: String, outFeatures: Int, inFeatures: Int, rows: Range<Int>?) throws -> any LinearLayer {
+        Linear(weight: try reader.tensor(name, shape: [outFeatures, inFeatures], rows: rows ?? 0..<outFeatures))
+    }
+
+    /// Fused into one matrix (and one bias), so q/k/v or gate/up run as a single GEMM.
+    public func stackedLinear(_ parts: [StackedPart], inFeatures: Int) throws -> any LinearLayer {
+        let weight = try reader.fused(parts.map { ($0.name, $0.outFeatures, $0.rows ?? 0..<$0.outFeatures) }, cols: inFeatures)
+        let biases = parts.compactMap(\.bias)
+        let bias = biases.isEmpty ? nil
+            : try reader.fused(parts.map { ($0.bias ?? "", $0.outFeatures, $0.rows ?? 0..<$0.outFeatures) }, cols: 0)
+        return format.linear(weight: weight, bias: bias)
+    }
+
     public func embedding(_ name: String, vocabSize: Int, hiddenSize: Int, rows: Range<Int>?) throws -> any EmbeddingTable {
         DenseEmbedding(weight: try reader.tensor(name, shape: [vocabSize, hiddenSize], rows: rows ?? 0..<vocabSize))
     }

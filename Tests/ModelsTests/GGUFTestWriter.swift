@@ -1,0 +1,1 @@
+../ModelFormatsTests/GGUFTestWriter.swift
