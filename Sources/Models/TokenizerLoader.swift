@@ -12,8 +12,9 @@ public enum TokenizerLoader {
     /// SentencePiece-style (`llama`) vocabularies; llama.cpp's defaults where a key is absent.
     public static func load(gguf: GGUFFile) throws -> any Tokenizer {
         let d = try gguf.tokenizerData()
+        if d.isByteLevelBPE { return try GGUFByteLevelBPE.tokenizer(d, source: gguf.path) }
         guard d.isSentencePiece else {
-            throw ModelFormatError.badConfig(path: gguf.path, reason: "tokenizer.ggml.model '\(d.model)' is not supported yet; supported: llama (SentencePiece)")
+            throw ModelFormatError.badConfig(path: gguf.path, reason: "tokenizer.ggml.model '\(d.model)' is not supported yet; supported: llama (SentencePiece), gpt2 (byte-level BPE)")
         }
         let n = d.tokens.count
         return try SentencePieceTokenizer(

@@ -20,8 +20,13 @@ public struct BPETokenizer: Sendable {
         let eosTokenId: Int?
         let vocabSize: Int
 
-        init(tokenizerPath: String, configPath: String?) throws {
-            let json = try JSONObject.load(path: tokenizerPath)
+        convenience init(tokenizerPath: String, configPath: String?) throws {
+            try self.init(json: try JSONObject.load(path: tokenizerPath), configPath: configPath, bos: nil, eos: nil)
+        }
+
+        /// `bos`/`eos` are used when there is no tokenizer_config.json to name them.
+        init(json: JSONObject, configPath: String?, bos givenBOS: Int?, eos givenEOS: Int?) throws {
+            let tokenizerPath = json.path
             guard !json.isNull("model") else { throw TokenizerError.missingField(path: tokenizerPath, field: "model") }
             model = try BPEModel(json: try json.requiredObject("model"))
             let addedTokens = try AddedTokenMatcher.parse(json)
@@ -35,7 +40,7 @@ public struct BPETokenizer: Sendable {
             vocabSize = max(model.maxId, addedTokens.map(\.id).max() ?? -1) + 1
 
             // BOS/EOS come from tokenizer_config.json, as a string or {"content": ...}.
-            var bos: Int? = nil, eos: Int? = nil
+            var bos: Int? = givenBOS, eos: Int? = givenEOS
             if let configPath, FileManager.default.fileExists(atPath: configPath) {
                 let config = try JSONObject.load(path: configPath)
                 let model = self.model, byContent = addedByContent
@@ -76,6 +81,14 @@ public struct BPETokenizer: Sendable {
     /// Loads an explicit `tokenizer.json`; `configFile` is optional and ignored when missing.
     public init(tokenizerFile: URL, configFile: URL? = nil) throws {
         core = try Core(tokenizerPath: tokenizerFile.path, configPath: configFile?.path)
+        cache = WordCache()
+    }
+
+    /// A tokenizer described by a `tokenizer.json`-shaped dictionary built elsewhere (a GGUF's
+    /// `tokenizer.ggml.*` keys); `source` names it in errors.
+    public init(tokenizerJSON: [String: Any], source: String, bosTokenId: Int?, eosTokenId: Int?) throws {
+        core = try Core(json: JSONObject(dict: tokenizerJSON, path: source, location: ""), configPath: nil,
+                        bos: bosTokenId, eos: eosTokenId)
         cache = WordCache()
     }
 
