@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Compute", dependencies: ["ShardlineKernels", "COpenBLAS"]),
         .target(name: "ModelFormats"),
         .target(name: "Tokenizers"),
-        .target(name: "Models", dependencies: ["Compute", "ModelFormats"]),
+        .target(name: "Models", dependencies: ["Compute", "ModelFormats", "Tokenizers"]),
         .target(name: "Engine", dependencies: ["Tokenizers"]),
         .target(name: "Distributed", dependencies: ["Engine", "Models", "ModelFormats", "Compute", "ShardlineIPC", "ShardlineKernels", "COpenMPI"]),
         .target(

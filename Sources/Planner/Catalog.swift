@@ -13,18 +13,29 @@ public struct Catalog: Sendable {
         self.links = links
     }
 
-    /// The catalog shipped with the module. A resource that does not decode is a build defect,
-    /// not a user error, hence the trap.
-    public static let builtIn: Catalog = {
-        do { return try load() } catch { fatalError("Planner catalog resources do not decode: \(error)") }
-    }()
+    /// The catalog shipped with the module (empty when its files cannot be found or read; the
+    /// CLI loads with `load()` to report why).
+    public static let builtIn: Catalog = (try? load()) ?? Catalog(models: [], gpus: [], links: [])
+
+    /// Where the JSON files are: SwiftPM's resource bundle beside the executable (SwiftPM's own
+    /// `Bundle.module` traps when it is missing, e.g. a binary copied elsewhere), else the
+    /// source tree this module was built from.
+    static func directory() -> URL? {
+        let exe = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        let candidates = [
+            exe.deletingLastPathComponent().appendingPathComponent("Shardline_Planner.resources/Catalog"),
+            Bundle.main.bundleURL.appendingPathComponent("Shardline_Planner.resources/Catalog"),
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Catalog"),
+        ]
+        return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("models.json").path) }
+    }
 
     public static func load() throws -> Catalog {
+        guard let dir = directory() else {
+            throw PlannerError.invalidModelConfig("the planner's catalog (Shardline_Planner.resources/Catalog beside the shardline binary) is missing; copy it with the binary")
+        }
         func decode<T: Decodable>(_ name: String, as: T.Type) throws -> T {
-            guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Catalog") else {
-                throw PlannerError.invalidModelConfig("catalog resource \(name).json is missing from the bundle")
-            }
-            return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
+            try JSONDecoder().decode(T.self, from: Data(contentsOf: dir.appendingPathComponent("\(name).json")))
         }
         return Catalog(models: try decode("models", as: [ModelSpec].self),
                        gpus: try decode("gpus", as: [GPUSpec].self),

@@ -59,7 +59,7 @@ struct PlanCommand: ParsableCommand {
             throw CLIError("--quantization must be one of \(Quantization.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         do {
-            let catalog = Catalog.builtIn
+            let catalog = try Catalog.load()
             let spec = model.hasSuffix(".json") ? try ModelSpec(huggingFaceConfigAt: model) : try catalog.model(model)
             var request = PlanRequest(model: spec, gpu: try catalog.gpu(gpu), cluster: cluster, interNodeLink: try catalog.link(interNodeLink))
             request.quantization = quant

@@ -77,7 +77,7 @@ struct SimulateCommand: ParsableCommand {
             throw CLIError("--quantization must be one of \(Quantization.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         do {
-            let catalog = Catalog.builtIn
+            let catalog = try Catalog.load()
             let spec = model.hasSuffix(".json") ? try ModelSpec(huggingFaceConfigAt: model) : try catalog.model(model)
             let gpuSpec = try catalog.gpu(gpu)
             let world = tensorParallelSize * pipelineParallelSize
