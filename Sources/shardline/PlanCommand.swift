@@ -9,10 +9,13 @@ struct PlanCommand: ParsableCommand {
         commandName: "plan", abstract: "Memory, fit and simulated throughput of every TP/PP/DP/EP layout of a model on GPUs.")
 
     @Option(name: .long, help: "A catalog model id (e.g. llama-3.1-70b) or a Hugging Face config.json path.")
-    var model: String
+    var model: String?
 
     @Option(name: .long, help: "A catalog GPU id (e.g. h100-sxm).")
-    var gpu: String
+    var gpu: String?
+
+    @Flag(name: .customLong("check-claims"), help: "Check the published claims in the catalog (seed figures) and print a verdict for each.")
+    var checkClaims = false
 
     @Option(name: .long, help: "Total GPUs on one node (or use --nodes with --gpus-per-node).")
     var gpus: Int?
@@ -48,6 +51,20 @@ struct PlanCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        if checkClaims {
+            do {
+                let checks = try ClaimsReport.run(catalog: try Catalog.load())
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    print(String(decoding: try encoder.encode(checks), as: UTF8.self))
+                } else {
+                    print(ClaimsReport.table(checks))
+                }
+            } catch { throw CLIError("\(error)") }
+            return
+        }
+        guard let model, let gpu else { throw CLIError("give --model and --gpu (or --check-claims)") }
         let cluster: Cluster
         switch (gpus, nodes, gpusPerNode) {
         case (let n?, nil, nil): cluster = Cluster(nodes: 1, gpusPerNode: n)

@@ -27,6 +27,13 @@ import Testing
         #expect(result.stdout.contains("requests 32 in") && result.stdout.contains("TTFT ms") && result.stdout.contains("stage 1"))
     }
 
+    @Test func checkClaimsGivesAVerdictPerSeedClaim() throws {
+        let result = try runShardline(["plan", "--check-claims"], timeout: 180)
+        #expect(result.status == 0, "\(result.stderr)")
+        for id in ["M1", "M13", "L2", "C5", "T3", "T10"] { #expect(result.stdout.contains("| \(id) |"), "\(id)") }
+        #expect(result.stdout.contains("32 claims:"))
+    }
+
     @Test func unknownNamesAndBadLayoutsAreOneLineErrors() throws {
         GenerateCommandTests().expectOneLineError(try runShardline(["plan", "--model", "llama-9", "--gpu", "h100-sxm", "--gpus", "1"]),
                                                   containing: "llama-9")
