@@ -42,6 +42,15 @@ public struct Catalog: Sendable {
                        links: try decode("links", as: [LinkSpec].self))
     }
 
+    /// A GPU described in a JSON file (one `gpus.json` entry), e.g. from `plan --profile-device`.
+    public static func gpu(file: String) throws -> GPUSpec {
+        do {
+            return try JSONDecoder().decode(GPUSpec.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+        } catch {
+            throw PlannerError.invalidModelConfig("\(file): not a GPU spec (\(error))")
+        }
+    }
+
     public func model(_ id: String) throws -> ModelSpec {
         guard let m = models.first(where: { $0.id == id.lowercased() }) else {
             throw PlannerError.unknown(kind: "model", id: id, known: models.map(\.id))
@@ -68,6 +77,8 @@ public struct Catalog: Sendable {
     /// otherwise PCIe of the card's generation: NVLink bridges join only pairs, so a ring over
     /// more than two such cards runs at PCIe speed.
     public func intraNodeLink(for gpu: GPUSpec) -> LinkSpec {
+        // A measured CPU device (pcie_gen 0): its devices are processes sharing memory.
+        if gpu.pcieGeneration == 0, let l = try? link("shared-memory") { return l }
         if let nv = gpu.nvlink, nv.links != nil {
             let id = ["3": "nvlink3-a100", "4": "nvlink4-h100", "5": "nvlink5-b200"]["\(nv.generation)"]
             if let id, let l = try? link(id) { return l }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Compute
 import Foundation
 import Planner
 
@@ -13,6 +14,18 @@ struct PlanCommand: ParsableCommand {
 
     @Option(name: .long, help: "A catalog GPU id (e.g. h100-sxm).")
     var gpu: String?
+
+    @Option(name: .customLong("gpu-file"), help: "A GPU spec JSON file instead of --gpu (e.g. written by --profile-device).")
+    var gpuFile: String?
+
+    @Flag(name: .customLong("profile-device"), help: "Measure this machine as a device with Shardline's kernels and print it as a GPU spec (JSON) for --gpu-file.")
+    var profileDevice = false
+
+    @Option(name: .customLong("device-memory"), help: "Memory of the profiled host (default: physical memory).")
+    var deviceMemory: String?
+
+    @Option(name: .customLong("devices-per-host"), help: "Worker processes (devices) the host is split into: each gets this share of its memory, bandwidth and compute.")
+    var devicesPerHost = 1
 
     @Flag(name: .customLong("check-claims"), help: "Check the published claims in the catalog (seed figures) and print a verdict for each.")
     var checkClaims = false
@@ -51,6 +64,12 @@ struct PlanCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        if profileDevice {
+            let memory = try deviceMemory.map { try parseBytes($0, flag: "--device-memory") } ?? Int(ProcessInfo.processInfo.physicalMemory)
+            guard devicesPerHost >= 1 else { throw CLIError("--devices-per-host must be at least 1") }
+            print(try DeviceProfileSpec.json(DeviceProfile.measure(memoryBytes: memory), devicesPerHost: devicesPerHost))
+            return
+        }
         if checkClaims {
             do {
                 let checks = try ClaimsReport.run(catalog: try Catalog.load())
@@ -64,7 +83,7 @@ struct PlanCommand: ParsableCommand {
             } catch { throw CLIError("\(error)") }
             return
         }
-        guard let model, let gpu else { throw CLIError("give --model and --gpu (or --check-claims)") }
+        guard let model, gpu != nil || gpuFile != nil else { throw CLIError("give --model and --gpu or --gpu-file (or --check-claims, --profile-device)") }
         let cluster: Cluster
         switch (gpus, nodes, gpusPerNode) {
         case (let n?, nil, nil): cluster = Cluster(nodes: 1, gpusPerNode: n)
@@ -78,7 +97,8 @@ struct PlanCommand: ParsableCommand {
         do {
             let catalog = try Catalog.load()
             let spec = model.hasSuffix(".json") ? try ModelSpec(huggingFaceConfigAt: model) : try catalog.model(model)
-            var request = PlanRequest(model: spec, gpu: try catalog.gpu(gpu), cluster: cluster, interNodeLink: try catalog.link(interNodeLink))
+            let gpuSpec = try gpuFile.map { try Catalog.gpu(file: $0) } ?? catalog.gpu(gpu!)
+            var request = PlanRequest(model: spec, gpu: gpuSpec, cluster: cluster, interNodeLink: try catalog.link(interNodeLink))
             request.quantization = quant
             request.maxModelLen = maxModelLen
             request.concurrency = concurrency

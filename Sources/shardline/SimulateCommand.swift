@@ -13,7 +13,10 @@ struct SimulateCommand: ParsableCommand {
     var model: String
 
     @Option(name: .long, help: "A catalog GPU id.")
-    var gpu: String
+    var gpu: String?
+
+    @Option(name: .customLong("gpu-file"), help: "A GPU spec JSON file instead of --gpu (e.g. from plan --profile-device).")
+    var gpuFile: String?
 
     @Option(name: [.customLong("tensor-parallel-size"), .customLong("tp", withSingleDash: true)], help: "Tensor-parallel size.")
     var tensorParallelSize = 1
@@ -79,7 +82,8 @@ struct SimulateCommand: ParsableCommand {
         do {
             let catalog = try Catalog.load()
             let spec = model.hasSuffix(".json") ? try ModelSpec(huggingFaceConfigAt: model) : try catalog.model(model)
-            let gpuSpec = try catalog.gpu(gpu)
+            guard gpu != nil || gpuFile != nil else { throw CLIError("give --gpu or --gpu-file") }
+            let gpuSpec = try gpuFile.map { try Catalog.gpu(file: $0) } ?? catalog.gpu(gpu!)
             let world = tensorParallelSize * pipelineParallelSize
             guard world % nodes == 0 else { throw CLIError("--nodes \(nodes) does not divide \(world) GPUs") }
             let cluster = Cluster(nodes: nodes, gpusPerNode: world / nodes)

@@ -7,7 +7,7 @@ import Testing
         let c = try Catalog.load()
         #expect(c.models.count == 19)
         #expect(c.gpus.count == 15)
-        #expect(c.links.count == 11)
+        #expect(c.links.count == 12)  // 11 published links + the measured shared-memory link
         #expect(c.models.allSatisfy { !$0.source.entries.isEmpty })
         #expect(c.gpus.allSatisfy { !$0.source.entries.isEmpty })
         #expect(c.links.allSatisfy { !$0.source.entries.isEmpty })

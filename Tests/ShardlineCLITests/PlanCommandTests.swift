@@ -34,6 +34,20 @@ import Testing
         #expect(result.stdout.contains("32 claims:"))
     }
 
+    @Test func aProfiledDeviceFeedsTheSimulator() throws {
+        let profile = try runShardline(["plan", "--profile-device", "--device-memory", "4GiB", "--devices-per-host", "2"], timeout: 120)
+        #expect(profile.status == 0, "\(profile.stderr)")
+        let spec = try JSONSerialization.jsonObject(with: Data(profile.stdout.utf8)) as? [String: Any]
+        #expect((spec?["memory_bytes_nominal"] as? Int) == 2 << 30)
+        #expect(((spec?["memory_bandwidth_gbps"] as? Double) ?? 0) > 0.5)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("shardline-cpu-\(getpid()).json")
+        try profile.stdout.write(to: file, atomically: true, encoding: .utf8)
+        let sim = try runShardline(["simulate", "--model", "gemma-3-270m", "--gpu-file", file.path, "--quantization", "q4", "-tp", "2",
+                                    "--num-prompts", "8", "--input-len", "16", "--output-len", "16", "--max-model-len", "1024"], timeout: 120)
+        #expect(sim.status == 0, "\(sim.stderr)")
+        #expect(sim.stdout.contains("requests 8 in"))
+    }
+
     @Test func unknownNamesAndBadLayoutsAreOneLineErrors() throws {
         GenerateCommandTests().expectOneLineError(try runShardline(["plan", "--model", "llama-9", "--gpu", "h100-sxm", "--gpus", "1"]),
                                                   containing: "llama-9")
