@@ -26,6 +26,8 @@ public final class EngineCore: @unchecked Sendable {
     /// Requests waiting or running, or batches still in flight.
     public var hasUnfinishedRequests: Bool { scheduler.hasUnfinishedRequests || !inFlight.isEmpty }
     public var batchesInFlight: Int { inFlight.count }
+    /// Batches submitted since the engine started (for step-time measurements).
+    public private(set) var batchesSubmitted = 0
     public var now: Double { clock() }
 
     public func addRequest(_ request: Request) throws(EngineError) {
@@ -54,6 +56,7 @@ public final class EngineCore: @unchecked Sendable {
             let batch = scheduler.schedule(now: clock())
             if !batch.isEmpty {
                 try executor.submit(batch)
+                batchesSubmitted += 1
                 inFlight.append(batch)
                 if inFlight.count < depth { return [] }
             }

@@ -6,7 +6,7 @@ struct Shardline: AsyncParsableCommand {
         commandName: "shardline",
         abstract: "Shardline: an LLM inference and serving engine.",
         subcommands: [GenerateCommand.self, ServeCommand.self, BenchModelCommand.self, BenchCommand.self,
-                      TraceSummaryCommand.self, BenchCollectivesCommand.self, PlanCommand.self, SimulateCommand.self, WorkerCommand.self])
+                      TraceSummaryCommand.self, BenchCollectivesCommand.self, PlanCommand.self, SimulateCommand.self, CalibrateCommand.self, WorkerCommand.self])
 }
 
 /// A user-facing failure: ArgumentParser prints it as one `Error: …` line and exits non-zero.

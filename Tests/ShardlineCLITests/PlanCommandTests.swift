@@ -46,6 +46,12 @@ import Testing
                                     "--num-prompts", "8", "--input-len", "16", "--output-len", "16", "--max-model-len", "1024"], timeout: 120)
         #expect(sim.status == 0, "\(sim.stderr)")
         #expect(sim.stdout.contains("requests 8 in"))
+
+        let tiny = GenerateCommandTests.fixtures.appendingPathComponent("tiny-llama").path
+        let calibration = try runShardline(["calibrate", "--model", tiny, "--gpu-file", file.path, "--quantization", "fp16", "-tp", "2",
+                                            "--num-prompts", "4", "--input-len", "8", "--output-len", "8"], timeout: 120)
+        #expect(calibration.status == 0, "\(calibration.stderr)")
+        for row in ["output throughput", "TTFT mean", "TPOT mean", "step time"] { #expect(calibration.stdout.contains(row), "\(row)") }
     }
 
     @Test func unknownNamesAndBadLayoutsAreOneLineErrors() throws {
