@@ -45,4 +45,16 @@ public struct SimulationReport: Sendable, Codable, Equatable {
     public var stageBusyFraction: [Double]
     public var numPreemptions: Int
     public var numBatches: Int
+    /// One slice per batch per stage, in simulated seconds; only when the simulator records a trace.
+    public var stageSlices: [StageSlice]? = nil
+}
+
+/// A batch's time on one pipeline stage (simulated seconds), for Chrome traces.
+public struct StageSlice: Sendable, Codable, Equatable {
+    public var stage: Int
+    public var batch: Int
+    public var tokens: Int
+    public var decodeOnly: Bool
+    public var start: Double
+    public var end: Double
 }

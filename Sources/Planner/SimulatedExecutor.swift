@@ -19,6 +19,9 @@ public final class SimulatedExecutor: Executor, @unchecked Sendable {
     private var pending: [(batch: SchedulerOutput, finish: Double)] = []
     public private(set) var stageBusySeconds: [Double]
     public private(set) var batchesExecuted = 0
+    /// Every batch's time on every stage, when `recordSlices` is set.
+    public var recordSlices = false
+    public private(set) var stageSlices: [StageSlice] = []
     /// Per-batch (start on stage 0, finish on the last stage), for traces.
     public private(set) var batchSpans: [(stepId: Int, start: Double, finish: Double, tokens: Int)] = []
 
@@ -46,6 +49,10 @@ public final class SimulatedExecutor: Executor, @unchecked Sendable {
             let start = max(stageFreeAt[s], ready)
             if s == 0 { start0 = start }
             let finish = start + times[s]
+            if recordSlices {
+                stageSlices.append(StageSlice(stage: s, batch: batch.stepId, tokens: batch.totalTokens,
+                                              decodeOnly: batch.requests.allSatisfy { $0.numTokens == 1 }, start: start, end: finish))
+            }
             stageFreeAt[s] = finish
             stageBusySeconds[s] += times[s]
             ready = finish + costModel.pipelineSendTime(afterStage: s, tokens: batch.totalTokens)

@@ -8,6 +8,8 @@ public struct Simulator: Sendable {
     public var scheduler: SchedulerConfig
     /// Usable KV blocks of one replica (the pool adds the null block).
     public var numBlocks: Int
+    /// Keep every batch's per-stage slice in the report (`simulate --trace-file`).
+    public var recordTrace = false
 
     public init(costModel: CostModel, scheduler: SchedulerConfig, numBlocks: Int) {
         self.costModel = costModel
@@ -32,6 +34,7 @@ public struct Simulator: Sendable {
         let clock = VirtualClock()
         let vocab = costModel.memory.model.vocabSize
         let executor = SimulatedExecutor(costModel: costModel, clock: clock, numBlocks: numBlocks + 1, vocabSize: vocab)
+        executor.recordSlices = recordTrace
         let core = try EngineCore(config: config, executor: executor, clock: clock.closure)
 
         var arrivals = workload.arrivalTimes()
@@ -120,6 +123,7 @@ public struct Simulator: Sendable {
             totalTokenThroughput: Double(outputTokens + promptTokens) / duration,
             ttft: LatencySummary(ttft), tpot: LatencySummary(tpot), itl: LatencySummary(itl), e2e: LatencySummary(e2e),
             stageBusyFraction: executor.stageBusySeconds.map { $0 / duration },
-            numPreemptions: preemptions, numBatches: executor.batchesExecuted)
+            numPreemptions: preemptions, numBatches: executor.batchesExecuted,
+            stageSlices: recordTrace ? executor.stageSlices : nil)
     }
 }

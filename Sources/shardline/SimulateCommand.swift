@@ -1,4 +1,5 @@
 import ArgumentParser
+import Distributed
 import Engine
 import Foundation
 import Planner
@@ -75,6 +76,9 @@ struct SimulateCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
+    @Option(name: .customLong("trace-file"), help: "Write the simulated timeline (one track per stage) as a Chrome trace, like serve's --trace-file.")
+    var traceFile: String?
+
     func run() throws {
         guard let quant = Quantization(rawValue: quantization.lowercased()) else {
             throw CLIError("--quantization must be one of \(Quantization.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -101,7 +105,8 @@ struct SimulateCommand: ParsableCommand {
             scheduler.maxModelLen = maxLen
             scheduler.maxNumSeqs = maxNumSeqs
             scheduler.maxNumBatchedTokens = maxNumBatchedTokens
-            let simulator = Simulator(costModel: cost, scheduler: scheduler, numBlocks: plan.numBlocksPerReplica)
+            var simulator = Simulator(costModel: cost, scheduler: scheduler, numBlocks: plan.numBlocksPerReplica)
+            simulator.recordTrace = traceFile != nil && !capacitySearch
             let arrivals: ArrivalPattern
             if let maxConcurrency {
                 arrivals = .closedLoop(concurrency: maxConcurrency)
@@ -126,7 +131,11 @@ struct SimulateCommand: ParsableCommand {
                 if let r = result.report { print(Self.text(r)) }
                 return
             }
-            let report = try simulator.run(workload)
+            var report = try simulator.run(workload)
+            if let traceFile, let slices = report.stageSlices {
+                try ChromeTrace.write(Self.tracks(slices, stages: pipelineParallelSize), to: traceFile)
+                report.stageSlices = nil
+            }
             if json { print(String(decoding: try encoder.encode(report), as: UTF8.self)); return }
             print("\(spec.id) on \(world)× \(gpuSpec.id), \(layout), \(quant.rawValue), KV \(plan.numBlocksPerReplica * 16) tokens per replica")
             print(Self.text(report))
@@ -134,6 +143,16 @@ struct SimulateCommand: ParsableCommand {
             throw error
         } catch {
             throw CLIError("\(error)")
+        }
+    }
+
+    /// The simulated slices as one track per stage (tensor-parallel ranks of a stage move together).
+    static func tracks(_ slices: [StageSlice], stages: Int) -> [TraceRecorder.Track] {
+        (0..<stages).map { s in
+            TraceRecorder.Track(rank: s, stage: s, tpRank: 0, slices: slices.filter { $0.stage == s }.map {
+                TraceRecorder.Slice(batch: $0.batch, tokens: $0.tokens, phase: $0.decodeOnly ? "decode" : "prefill",
+                                    start: UInt64($0.start * 1e9), end: UInt64($0.end * 1e9))
+            })
         }
     }
 

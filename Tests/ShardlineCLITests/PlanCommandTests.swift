@@ -27,6 +27,15 @@ import Testing
         #expect(result.stdout.contains("requests 32 in") && result.stdout.contains("TTFT ms") && result.stdout.contains("stage 1"))
     }
 
+    @Test func simulateWritesTheSameTraceFormatAsTheEngine() throws {
+        let trace = FileManager.default.temporaryDirectory.appendingPathComponent("shardline-sim-trace-\(getpid()).json")
+        let result = try runShardline(["simulate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "-pp", "2", "--num-prompts", "16",
+                                       "--input-len", "128", "--output-len", "16", "--max-model-len", "4096", "--trace-file", trace.path], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try runShardline(["trace-summary", trace.path])
+        #expect(summary.status == 0 && summary.stdout.contains("stage 0: busy") && summary.stdout.contains("stage 1: busy"), "\(summary.stdout)")
+    }
+
     @Test func checkClaimsGivesAVerdictPerSeedClaim() throws {
         let result = try runShardline(["plan", "--check-claims"], timeout: 180)
         #expect(result.status == 0, "\(result.stderr)")

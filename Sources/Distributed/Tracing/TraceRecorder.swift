@@ -10,6 +10,14 @@ public final class TraceRecorder: @unchecked Sendable {
         public var phase: String
         public var start: UInt64
         public var end: UInt64
+
+        public init(batch: Int, tokens: Int, phase: String, start: UInt64, end: UInt64) {
+            self.batch = batch
+            self.tokens = tokens
+            self.phase = phase
+            self.start = start
+            self.end = end
+        }
     }
 
     /// One device's identity in the trace.
@@ -18,6 +26,13 @@ public final class TraceRecorder: @unchecked Sendable {
         public var stage: Int
         public var tpRank: Int
         public var slices: [Slice]
+
+        public init(rank: Int, stage: Int, tpRank: Int, slices: [Slice]) {
+            self.rank = rank
+            self.stage = stage
+            self.tpRank = tpRank
+            self.slices = slices
+        }
     }
 
     public let rank: Int, stage: Int, tpRank: Int
