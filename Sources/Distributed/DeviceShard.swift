@@ -1,6 +1,7 @@
 import Compute
 import Engine
 import Foundation
+import ModelFormats
 import Models
 
 /// One device's model shard with its memory budget: weights, measured activation peak, and the
@@ -21,6 +22,21 @@ public struct DeviceShard: Sendable {
             deviceMemory: cache.resolvedDeviceMemory, utilization: cache.gpuMemoryUtilization,
             explicitKVBytes: cache.kvCacheMemory, weightBytes: model.weightBytes, activationBytes: activations,
             bytesPerBlock: model.kvBytesPerBlock(blockSize: cache.blockSize), blockSize: cache.blockSize)
+    }
+
+    /// Rank `rank`'s shard of a group: loads its part of the model (`loadModel` turns a plan for
+    /// the model's config into the network), measures its memory and checks that one
+    /// max-model-len sequence fits. Every tensor-parallel peer must call this at the same time.
+    static func load(rank: Int, parallel: ParallelConfig, data: any Communicator, cache: CacheConfig, scheduler: SchedulerConfig,
+                     loadModel: ((ModelConfig) throws -> ShardPlan) throws -> any CausalLanguageModel) throws -> DeviceShard {
+        let group = CommunicatorGroup(communicator: data, members: parallel.tensorParallelGroup(ofRank: rank))
+        let model = try loadModel { config in
+            try parallel.plan(rank: rank, config: config, group: parallel.tensorParallelSize > 1 ? group : nil)
+        }
+        let shard = DeviceShard(model: model, cache: cache, scheduler: scheduler)
+        if let failure = group.failure { throw failure }
+        try shard.budget.check(maxModelLen: scheduler.maxModelLen)
+        return shard
     }
 
     /// vLLM runs a full maximum-size batch to measure this; on a CPU that is seconds of prefill

@@ -7,14 +7,11 @@ import ModelFormats
 public final class Gemma3Model: CausalLanguageModel {
     public let config: ModelConfig
     public let plan: ShardPlan
-    /// Vocabulary rows `vocab` of the embedding (first stage, or the tied head's last stage).
-    let embedding: (any EmbeddingTable)?
-    let vocab: Range<Int>
+    /// First stage (and a tied head's last stage) only.
+    let embedding: VocabParallelEmbedding?
     let layers: [Gemma3DecoderLayer]
-    let finalNorm: RMSNorm?
-    let lmHead: (any LinearLayer)?
-    /// The LM head shares the embedding's weights (no `output.weight` in the file).
-    let tiedHead: Bool
+    /// Last stage only.
+    let head: ParallelLMHead?
     let localRope: RotaryEmbedding
     let globalRope: RotaryEmbedding
 
@@ -29,65 +26,34 @@ public final class Gemma3Model: CausalLanguageModel {
         try ShardPlan.checkTensorParallel(plan.tpSize, config: config)
         self.config = config
         self.plan = plan
-        let hidden = config.hiddenSize
-        vocab = plan.slice(config.vocabSize)
-        tiedHead = !weights.contains(names.lmHead)
-        let needsEmbedding = plan.isFirstStage || (plan.isLastStage && tiedHead)
-        embedding = needsEmbedding ? try weights.embedding(names.embedding, vocabSize: config.vocabSize, hiddenSize: hidden, rows: vocab) : nil
+        embedding = try VocabParallelEmbedding.load(names.embedding, weights: weights, config: config, plan: plan,
+                                                    tiedHead: !weights.contains(names.lmHead))
         let norm = { (name: String, count: Int) throws -> RMSNorm in
             RMSNorm(weight: try weights.vector(name, count: count), eps: config.rmsNormEps, unitOffset: !normsIncludeOne)
         }
         layers = try plan.layers.map { i in
             try Gemma3DecoderLayer(config: config, index: i, weights: weights, names: names, plan: plan, norm: norm)
         }
-        if plan.isLastStage {
-            finalNorm = try norm(names.finalNorm, hidden)
-            lmHead = tiedHead ? embedding!.asLinear
-                : try weights.head(names.lmHead, outFeatures: config.vocabSize, inFeatures: hidden, rows: plan.tpSize > 1 ? vocab : nil)
-        } else {
-            finalNorm = nil
-            lmHead = nil
+        head = try ParallelLMHead.load(names.lmHead, weights: weights, config: config, plan: plan, embedding: embedding) {
+            try norm(names.finalNorm, config.hiddenSize)
         }
         globalRope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling)
         localRope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeLocalTheta ?? 10_000, scaling: .none)
     }
 
     public var weightBytes: Int {
-        (embedding?.weightBytes ?? 0) + layers.reduce(0) { $0 + $1.weightBytes } + 4 * (finalNorm?.weight.count ?? 0)
-            + (tiedHead ? 0 : lmHead?.weightBytes ?? 0)
+        (embedding?.weightBytes ?? 0) + layers.reduce(0) { $0 + $1.weightBytes } + (head?.weightBytes ?? 0)
     }
 
     public func forward(_ batch: ForwardBatch, input: Tensor?, caches: [PagedKVCache]) -> Tensor {
         precondition(caches.count == layers.count, "forward: \(caches.count) caches for \(layers.count) layers")
-        var hidden = input ?? embed(batch.tokens)
+        guard var hidden = input ?? embedding?.embed(batch.tokens, scale: Float(config.hiddenSize).squareRoot()) else {
+            preconditionFailure("forward: a later stage needs the previous stage's hidden states")
+        }
         for (layer, cache) in zip(layers, caches) {
             hidden = layer.forward(hidden, batch: batch, cache: cache, rope: layer.isSliding ? localRope : globalRope, tp: plan.tensorParallel)
         }
-        guard let lmHead, let finalNorm else { return hidden }
-        let last = hidden.gatherRows(batch.logitRows)
-        finalNorm.forward(last, into: last)
-        let logits = lmHead(last)
-        guard let tp = plan.tensorParallel else { return logits }
-        return tp.gatherColumns(logits, totalColumns: config.vocabSize) ?? Tensor(zeros: [0, config.vocabSize])
-    }
-
-    /// Scaled embedding rows of this rank's vocabulary slice; the others' arrive in the all-reduce.
-    func embed(_ tokens: [Int]) -> Tensor {
-        guard let embedding else { preconditionFailure("embed: this stage holds no embedding") }
-        let scale = Float(config.hiddenSize).squareRoot()
-        let out = Tensor(zeros: [tokens.count, config.hiddenSize])
-        guard plan.tpSize > 1 else {
-            embedding.gather(tokens, into: out, scale: scale)
-            return out
-        }
-        let mine = tokens.indices.filter { vocab.contains(tokens[$0]) }
-        if !mine.isEmpty {
-            let rows = Tensor(zeros: [mine.count, config.hiddenSize])
-            embedding.gather(mine.map { tokens[$0] - vocab.lowerBound }, into: rows, scale: scale)
-            for (i, at) in mine.enumerated() { out.row(at).update(from: rows.row(i), count: config.hiddenSize) }
-        }
-        plan.tensorParallel?.allReduceSum(out)
-        return out
+        return head?.logits(hidden, rows: batch.logitRows) ?? hidden
     }
 }
 

@@ -11,13 +11,11 @@ import ModelFormats
 public final class LlamaModel: CausalLanguageModel {
     public let config: ModelConfig
     public let plan: ShardPlan
-    /// Vocabulary rows `vocab` of the embedding (first stage, or the tied head's last stage).
-    let embedding: (any EmbeddingTable)?
-    let vocab: Range<Int>
+    /// First stage (and a tied head's last stage) only.
+    let embedding: VocabParallelEmbedding?
     let layers: [LlamaDecoderLayer]
-    let finalNorm: RMSNorm?
-    let lmHead: (any LinearLayer)?
-    let tiedHead: Bool
+    /// Last stage only.
+    let head: ParallelLMHead?
     let rope: RotaryEmbedding
 
     public static let architectures: Set<ModelArchitecture> = [.llama, .mistral, .qwen2]
@@ -40,62 +38,29 @@ public final class LlamaModel: CausalLanguageModel {
         try ShardPlan.checkTensorParallel(plan.tpSize, config: config)
         self.config = config
         self.plan = plan
-        let hidden = config.hiddenSize
-        vocab = plan.slice(config.vocabSize)
         // A file without a head ties it to the embedding (GGUF drops output.weight when tied).
-        tiedHead = !weights.contains(names.lmHead)
-        let needsEmbedding = plan.isFirstStage || (plan.isLastStage && tiedHead)
-        embedding = needsEmbedding
-            ? try weights.embedding(names.embedding, vocabSize: config.vocabSize, hiddenSize: hidden, rows: plan.tpSize > 1 ? vocab : nil)
-            : nil
+        embedding = try VocabParallelEmbedding.load(names.embedding, weights: weights, config: config, plan: plan,
+                                                    tiedHead: !weights.contains(names.lmHead))
         layers = try plan.layers.map { try LlamaDecoderLayer(config: config, index: $0, weights: weights, names: names, plan: plan) }
-        if plan.isLastStage {
-            finalNorm = RMSNorm(weight: try weights.vector(names.finalNorm, count: hidden), eps: config.rmsNormEps)
-            lmHead = tiedHead ? embedding!.asLinear
-                : try weights.head(names.lmHead, outFeatures: config.vocabSize, inFeatures: hidden, rows: plan.tpSize > 1 ? vocab : nil)
-        } else {
-            finalNorm = nil
-            lmHead = nil
+        head = try ParallelLMHead.load(names.lmHead, weights: weights, config: config, plan: plan, embedding: embedding) {
+            RMSNorm(weight: try weights.vector(names.finalNorm, count: config.hiddenSize), eps: config.rmsNormEps)
         }
         rope = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, scaling: config.ropeScaling)
     }
 
     public var weightBytes: Int {
-        (embedding?.weightBytes ?? 0) + layers.reduce(0) { $0 + $1.weightBytes } + 4 * (finalNorm?.weight.count ?? 0)
-            + (tiedHead ? 0 : lmHead?.weightBytes ?? 0)
+        (embedding?.weightBytes ?? 0) + layers.reduce(0) { $0 + $1.weightBytes } + (head?.weightBytes ?? 0)
     }
 
     public func forward(_ batch: ForwardBatch, input: Tensor?, caches: [PagedKVCache]) -> Tensor {
         precondition(caches.count == layers.count, "forward: \(caches.count) caches for \(layers.count) layers")
-        var hidden = input ?? embed(batch.tokens)
+        guard var hidden = input ?? embedding?.embed(batch.tokens, scale: 1) else {
+            preconditionFailure("forward: a later stage needs the previous stage's hidden states")
+        }
         for (layer, cache) in zip(layers, caches) {
             hidden = layer.forward(hidden, batch: batch, cache: cache, rope: rope, tp: plan.tensorParallel)
         }
-        guard let lmHead, let finalNorm else { return hidden }
-        let last = hidden.gatherRows(batch.logitRows)
-        finalNorm.forward(last, into: last)
-        let logits = lmHead(last)
-        guard let tp = plan.tensorParallel else { return logits }
-        return tp.gatherColumns(logits, totalColumns: config.vocabSize) ?? Tensor(zeros: [0, config.vocabSize])
-    }
-
-    /// Rows of this rank's vocabulary slice; other ranks' tokens stay zero until the all-reduce.
-    func embed(_ tokens: [Int]) -> Tensor {
-        guard let embedding else { preconditionFailure("embed: this stage holds no embedding") }
-        let out = Tensor(zeros: [tokens.count, config.hiddenSize])
-        for token in tokens { precondition(token >= 0 && token < config.vocabSize, "token id \(token) outside vocabulary of \(config.vocabSize)") }
-        guard plan.tpSize > 1 else {
-            embedding.gather(tokens, into: out, scale: 1)
-            return out
-        }
-        let mine = tokens.indices.filter { vocab.contains(tokens[$0]) }
-        if !mine.isEmpty {
-            let rows = Tensor(zeros: [mine.count, config.hiddenSize])
-            embedding.gather(mine.map { tokens[$0] - vocab.lowerBound }, into: rows, scale: 1)
-            for (i, at) in mine.enumerated() { out.row(at).update(from: rows.row(i), count: config.hiddenSize) }
-        }
-        plan.tensorParallel?.allReduceSum(out)
-        return out
+        return head?.logits(hidden, rows: batch.logitRows) ?? hidden
     }
 }
 

@@ -51,6 +51,18 @@ public struct Catalog: Sendable {
         }
     }
 
+    /// What `--model` names: a catalog id, or a Hugging Face config.json path.
+    public func model(idOrConfigPath name: String) throws -> ModelSpec {
+        name.hasSuffix(".json") ? try ModelSpec(huggingFaceConfigAt: name) : try model(name)
+    }
+
+    /// What `--gpu` / `--gpu-file` name: a spec file when given, else a catalog id.
+    public func gpu(id: String?, file: String?) throws -> GPUSpec {
+        if let file { return try Self.gpu(file: file) }
+        guard let id else { throw PlannerError.invalidRequest("give --gpu or --gpu-file") }
+        return try gpu(id)
+    }
+
     public func model(_ id: String) throws -> ModelSpec {
         guard let m = models.first(where: { $0.id == id.lowercased() }) else {
             throw PlannerError.unknown(kind: "model", id: id, known: models.map(\.id))

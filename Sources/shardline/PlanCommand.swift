@@ -96,8 +96,8 @@ struct PlanCommand: ParsableCommand {
         }
         do {
             let catalog = try Catalog.load()
-            let spec = model.hasSuffix(".json") ? try ModelSpec(huggingFaceConfigAt: model) : try catalog.model(model)
-            let gpuSpec = try gpuFile.map { try Catalog.gpu(file: $0) } ?? catalog.gpu(gpu!)
+            let spec = try catalog.model(idOrConfigPath: model)
+            let gpuSpec = try catalog.gpu(id: gpu, file: gpuFile)
             var request = PlanRequest(model: spec, gpu: gpuSpec, cluster: cluster, interNodeLink: try catalog.link(interNodeLink))
             request.quantization = quant
             request.maxModelLen = maxModelLen

@@ -85,9 +85,8 @@ struct SimulateCommand: ParsableCommand {
         }
         do {
             let catalog = try Catalog.load()
-            let spec = model.hasSuffix(".json") ? try ModelSpec(huggingFaceConfigAt: model) : try catalog.model(model)
-            guard gpu != nil || gpuFile != nil else { throw CLIError("give --gpu or --gpu-file") }
-            let gpuSpec = try gpuFile.map { try Catalog.gpu(file: $0) } ?? catalog.gpu(gpu!)
+            let spec = try catalog.model(idOrConfigPath: model)
+            let gpuSpec = try catalog.gpu(id: gpu, file: gpuFile)
             let world = tensorParallelSize * pipelineParallelSize
             guard world % nodes == 0 else { throw CLIError("--nodes \(nodes) does not divide \(world) GPUs") }
             let cluster = Cluster(nodes: nodes, gpusPerNode: world / nodes)

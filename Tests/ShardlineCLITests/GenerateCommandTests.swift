@@ -116,9 +116,15 @@ struct ProcessResult {
 /// Runs the `shardline` binary built beside this test bundle, with a time limit so a hang fails.
 func runShardline(_ arguments: [String], timeout: TimeInterval = 60) throws -> ProcessResult {
     let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    return try runProcess(bundleDir.appendingPathComponent("shardline").path, arguments, timeout: timeout)
+}
+
+/// Runs any program with a time limit.
+func runProcess(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, timeout: TimeInterval) throws -> ProcessResult {
     let process = Process()
-    process.executableURL = bundleDir.appendingPathComponent("shardline")
+    process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let environment { process.environment = environment }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -129,8 +135,7 @@ func runShardline(_ arguments: [String], timeout: TimeInterval = 60) throws -> P
     while process.isRunning && Date() < deadline { usleep(10_000) }
     if process.isRunning { process.terminate() }
     process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus,
-                         stdout: String(decoding: stdoutData, as: UTF8.self),
+    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
                          stderr: String(decoding: stderrData, as: UTF8.self))
 }
 

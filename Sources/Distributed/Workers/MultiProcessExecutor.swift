@@ -93,13 +93,8 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
         do {
             // This process computes too: its pool gets its share of the cores.
             if getenv("SHARDLINE_NUM_THREADS") == nil { setenv("SHARDLINE_NUM_THREADS", String(Self.threadsPerDevice(localDevices: localDevices)), 1) }
-            let group = CommunicatorGroup(communicator: data, members: parallel.tensorParallelGroup(ofRank: 0))
-            let model = try loadRankZero { config in
-                try parallel.plan(rank: 0, config: config, group: parallel.tensorParallelSize > 1 ? group : nil)
-            }
-            let shard = DeviceShard(model: model, cache: cache, scheduler: scheduler)
-            if let failure = group.failure { throw failure }
-            try shard.budget.check(maxModelLen: scheduler.maxModelLen)
+            let shard = try DeviceShard.load(rank: 0, parallel: parallel, data: data, cache: cache, scheduler: scheduler, loadModel: loadRankZero)
+            let model = shard.model
             var lines = [shard.describe(rank: 0)]
             var blocks = shard.budget.numBlocks
             for rank in 1..<world {

@@ -40,16 +40,12 @@ public enum Worker {
 
     /// Loads the shard, reports to rank 0 and receives the group's block count.
     static func join(spec: WorkerSpec, control: any Communicator, data: any Communicator) throws -> ModelRunner {
-        let group = CommunicatorGroup(communicator: data, members: spec.parallel.tensorParallelGroup(ofRank: spec.rank))
         var report = WorkerReport(rank: spec.rank, description: "", numBlocks: 0)
         var shard: DeviceShard?
         do {
-            let model = try ModelBundle.loadModel(path: spec.modelPath, shard: { config in
-                try spec.parallel.plan(rank: spec.rank, config: config, group: spec.parallel.tensorParallelSize > 1 ? group : nil)
-            }, format: spec.format)
-            let s = DeviceShard(model: model, cache: spec.cache, scheduler: spec.scheduler)
-            if let failure = group.failure { throw failure }
-            try s.budget.check(maxModelLen: spec.maxModelLen)
+            let s = try DeviceShard.load(rank: spec.rank, parallel: spec.parallel, data: data, cache: spec.cache, scheduler: spec.scheduler) { plan in
+                try withoutActuallyEscaping(plan) { try ModelBundle.loadModel(path: spec.modelPath, shard: $0, format: spec.format) }
+            }
             report.description = s.describe(rank: spec.rank)
             report.numBlocks = s.budget.numBlocks
             shard = s
