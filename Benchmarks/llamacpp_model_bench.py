@@ -14,6 +14,7 @@ def main():
     ap.add_argument("--prompt-tokens", type=int, default=512)
     ap.add_argument("--decode-tokens", type=int, default=128)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--batches", default="", help="comma-separated sequence counts for aggregate decode (8,32)")
     args = ap.parse_args()
     try:
         from llama_cpp import Llama
@@ -37,12 +38,51 @@ def main():
             llm.eval([token])
             token = 236761  # a fixed token: this measures speed, not text
         decode.append(args.decode_tokens / (time.perf_counter() - t0))
-    print(json.dumps({
+    result = {
         "engine": "llama.cpp (llama-cpp-python)", "threads": args.threads,
         "prefill_tok_s": {"min": min(prefill), "median": statistics.median(prefill), "max": max(prefill)},
         "decode_tok_s": {"min": min(decode), "median": statistics.median(decode), "max": max(decode)},
-    }))
+    }
+    for n in [int(b) for b in args.batches.split(",") if b.strip()]:
+        rates = [batched_decode(llm, n, args) for _ in range(args.runs)]
+        result[f"aggregate_{n}_tok_s"] = {"min": min(rates), "median": statistics.median(rates), "max": max(rates)}
+    print(json.dumps(result))
     return 0
+
+
+def batched_decode(llm, nseq, args, prompt_len=16):
+    """What llama-batched-bench measures: nseq sequences of a 16-token prompt in one context,
+    then one token per sequence per llama_decode; tokens/s over the decode steps only."""
+    import llama_cpp
+    params = llama_cpp.llama_context_default_params()
+    params.n_ctx = nseq * (prompt_len + args.decode_tokens + 8)
+    params.n_batch = max(512, nseq * prompt_len)
+    params.n_ubatch = params.n_batch
+    params.n_seq_max = nseq
+    params.n_threads = args.threads
+    params.n_threads_batch = args.threads
+    new_context = getattr(llama_cpp, "llama_init_from_model", None) or llama_cpp.llama_new_context_with_model
+    ctx = new_context(llm._model.model, params)
+    batch = llama_cpp.llama_batch_init(nseq * prompt_len, 0, nseq)
+    try:
+        def fill(tokens):  # tokens: [(token, pos, seq, wants_logits)]
+            for k, (tok, pos, seq, logits) in enumerate(tokens):
+                batch.token[k] = tok
+                batch.pos[k] = pos
+                batch.n_seq_id[k] = 1
+                batch.seq_id[k][0] = seq
+                batch.logits[k] = logits
+            batch.n_tokens = len(tokens)
+            if llama_cpp.llama_decode(ctx, batch) != 0:
+                raise RuntimeError("llama_decode failed")
+        fill([(1000 + (i * 7919 + s * 104729) % 20000, i, s, i == prompt_len - 1) for s in range(nseq) for i in range(prompt_len)])
+        t0 = time.perf_counter()
+        for step in range(args.decode_tokens):
+            fill([(236761, prompt_len + step, s, True) for s in range(nseq)])
+        return nseq * args.decode_tokens / (time.perf_counter() - t0)
+    finally:
+        llama_cpp.llama_batch_free(batch)
+        llama_cpp.llama_free(ctx)
 
 if __name__ == "__main__":
     sys.exit(main())

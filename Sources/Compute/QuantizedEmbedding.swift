@@ -17,7 +17,7 @@ public struct QuantizedEmbedding: EmbeddingTable {
         for (i, token) in tokens.enumerated() {
             precondition(token >= 0 && token < vocabSize, "token id \(token) outside vocabulary of \(vocabSize)")
             let dst = out.row(i)
-            sl_dequantize_row(Int32(matrix.type.rawValue), matrix.row(token), dst, hiddenSize)
+            matrix.dequantizeRow(token, into: dst)
             if scale != 1 { for j in 0..<hiddenSize { dst[j] *= scale } }
         }
     }

@@ -35,7 +35,7 @@ public struct GGUFWeightStore: WeightStore {
             for r in keep { values += try data.floats(rows: r..<(r + 1)) }
             return Linear(weight: Tensor(shape: [keep.count, inFeatures], values: values))
         }
-        return QuantizedLinear(weight: try matrix(t).gatheringRows(keep))
+        return QuantizedLinear(weight: try matrix(t).gatheringRows(keep).repackedForDecode())
     }
 
     public var location: String { file.path }
@@ -59,7 +59,7 @@ public struct GGUFWeightStore: WeightStore {
         if t.type == .f32 {
             return Linear(weight: try t.tensorData().floatsTensor(shape: [outFeatures, inFeatures], rows: rows, cols: cols))
         }
-        return QuantizedLinear(weight: try slice(try matrix(t), rows: rows, cols: cols, name: name))
+        return QuantizedLinear(weight: try slice(try matrix(t), rows: rows, cols: cols, name: name).repackedForDecode())
     }
 
     public func embedding(_ name: String, vocabSize: Int, hiddenSize: Int, rows: Range<Int>?) throws -> any EmbeddingTable {
@@ -67,7 +67,7 @@ public struct GGUFWeightStore: WeightStore {
         if t.type == .f32 {
             return DenseEmbedding(weight: try t.tensorData().floatsTensor(shape: [vocabSize, hiddenSize], rows: rows, cols: nil))
         }
-        return QuantizedEmbedding(matrix: try slice(try matrix(t), rows: rows, cols: nil, name: name))
+        return QuantizedEmbedding(matrix: try slice(try matrix(t), rows: rows, cols: nil, name: name).repackedForDecode())
     }
 
     private func slice(_ m: QuantizedMatrix, rows: Range<Int>?, cols: Range<Int>?, name: String) throws -> QuantizedMatrix {

@@ -446,6 +446,9 @@ static int simd_usable(void) {
 
 int sl_quant_simd_active(void) { return simd_usable() && !force_portable_tls; }
 
+/// Activation rows from which the tile kernels beat the row kernels (measured: see quant_tile_avx2.c).
+#define SL_TILE_MIN_ROWS 4
+
 void sl_quant_matmul(int type, const void *w, size_t n, size_t r0, size_t r1,
                      const void *x, size_t m, float *y, size_t ldy) {
     size_t wrow = sl_qtype_row_bytes(type, n), xrow = sl_quant_act_row_bytes(type, n);
@@ -453,7 +456,12 @@ void sl_quant_matmul(int type, const void *w, size_t n, size_t r0, size_t r1,
     const uint8_t *wb = w, *xb = x;
     sl_quant_rows_fn rows = 0;
 #if defined(__x86_64__)
-    if (sl_quant_simd_active()) rows = sl_quant_rows_avx2(type);
+    if (sl_quant_simd_active()) {
+        // Batches unpack 8 weight rows once into a tile that every activation row reuses.
+        if (m >= SL_TILE_MIN_ROWS && sl_quant_tile_supported(type) && sl_quant_matmul_tiled(type, w, n, r0, r1, x, m, y, ldy))
+            return;
+        rows = sl_quant_rows_avx2(type);
+    }
 #endif
     // Weight rows in groups of about 32 KiB, so the group stays in L1/L2 while every group of
     // 4 activation rows passes over it.

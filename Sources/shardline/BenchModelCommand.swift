@@ -71,6 +71,7 @@ struct BenchModelCommand: AsyncParsableCommand {
             let theirs = try llamaCpp(python: python, threads: threads)
             rows[0].2 = theirs.prefill
             rows[1].2 = theirs.decode
+            for (i, b) in batches.enumerated() { rows[2 + i].2 = theirs.aggregate[b] }
         }
         print("model: \(model) (\(KVCacheBudget.human(bundle.model.weightBytes)) of weights), threads: \(threads), medians of \(runs) runs")
         print(pad("measure", 44) + pad("shardline", 12) + pad("llama.cpp", 12) + "ratio")
@@ -101,15 +102,17 @@ struct BenchModelCommand: AsyncParsableCommand {
         return Double(generated) / Date().timeIntervalSince(t0)
     }
 
-    private func llamaCpp(python: String, threads: Int) throws -> (prefill: Double, decode: Double) {
+    private func llamaCpp(python: String, threads: Int) throws -> (prefill: Double, decode: Double, aggregate: [Int: Double]) {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Benchmarks/llamacpp_model_bench.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [python, script, "--model", model, "--threads", "\(threads)", "--prompt-tokens", "\(promptTokens)",
-                             "--decode-tokens", "\(decodeTokens)", "--runs", "\(runs)"]
+                             "--decode-tokens", "\(decodeTokens)", "--runs", "\(runs)",
+                             "--batches", batches.map(String.init).joined(separator: ",")]
         let out = Pipe()
         process.standardOutput = out
+        process.standardError = FileHandle.nullDevice  // llama.cpp logs every context it makes
         try process.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -118,7 +121,9 @@ struct BenchModelCommand: AsyncParsableCommand {
               let decode = (json["decode_tok_s"] as? [String: Double])?["median"] else {
             throw CLIError("llama.cpp benchmark failed: \(String(decoding: data, as: UTF8.self))")
         }
-        return (prefill, decode)
+        var aggregate: [Int: Double] = [:]
+        for b in batches { aggregate[b] = (json["aggregate_\(b)_tok_s"] as? [String: Double])?["median"] }
+        return (prefill, decode, aggregate)
     }
 }
 

@@ -203,6 +203,95 @@ import Testing
         #expect(failures.isEmpty, "\(type): \(failures.count) outputs differ, first: \(failures.first ?? "")")
     }
 
+    @Test(.enabled(if: sl_quant_simd_active() == 1, "no AVX2 path on this CPU"))
+    func tileKernelsKeepExtremeQuantsExact() {
+        // The batched (tile) kernels sum maddubs products in int16 before widening: the largest
+        // quants against activations of ±127 must not saturate. Q8_0 of -128 and Q6_K at -32
+        // with scale -128 are the extremes; every row must equal the single-row kernel's result.
+        let cols = 256
+        var q8: [UInt8] = [], q6: [UInt8] = []
+        for r in 0..<9 {
+            for _ in 0..<(cols / 32) { q8 += f16Bytes(0.5) + [UInt8](repeating: r % 2 == 0 ? 0x80 : 0x7F, count: 32) }
+            q6 += [UInt8](repeating: 0, count: 128) + [UInt8](repeating: 0, count: 64)   // q = 0, i.e. -32
+                + [UInt8](repeating: r % 2 == 0 ? 0x80 : 0x7F, count: 16) + f16Bytes(0.25)
+        }
+        for (type, bytes) in [(QuantType.q8_0, q8), (.q6_K, q6)] {
+            let rows = 9, m = 5
+            let x = (0..<(m * cols)).map { i in Float(i % 3 == 0 ? -1 : 1) }   // quantizes to ±127
+            let xq = quantizedActivations(type, x, cols: cols)
+            var batched = [Float](repeating: .nan, count: m * rows), single = batched
+            bytes.withUnsafeBytes { wb in
+                xq.bytes.withUnsafeBytes { xb in
+                    batched.withUnsafeMutableBufferPointer { yb in
+                        sl_quant_matmul(Int32(type.rawValue), wb.baseAddress, cols, 0, rows, xb.baseAddress, m, yb.baseAddress, rows)
+                    }
+                    single.withUnsafeMutableBufferPointer { yb in
+                        for r in 0..<m {
+                            sl_quant_matmul(Int32(type.rawValue), wb.baseAddress, cols, 0, rows,
+                                            xb.baseAddress! + r * type.activationRowBytes(cols), 1, yb.baseAddress! + r * rows, rows)
+                        }
+                    }
+                }
+            }
+            let wv = dequantize(type, bytes, rows * cols)
+            let exact = (0..<(m * rows)).map { i -> Float in
+                let r = i / rows, o = i % rows
+                return (0..<cols).reduce(Float(0)) { $0 + wv[o * cols + $1] * xq.values[r * cols + $1] }
+            }
+            #expect(maxAbs(batched, single) <= 1e-3 * (exact.map(abs).max() ?? 1), "\(type): tile \(batched.prefix(3)) row \(single.prefix(3))")
+            #expect(maxAbs(batched, exact) <= 1e-3 * (exact.map(abs).max() ?? 1), "\(type): tile \(batched.prefix(3)) exact \(exact.prefix(3))")
+        }
+    }
+
+    @Test(arguments: [QuantType.q4_0, .q5_0, .q8_0], [1, 3, 5, 17])
+    func repackedMatchesRowLayout(type: QuantType, m: Int) {
+        var rng = QuantRandom(seed: 700 + UInt64(m + 100 * type.rawValue))
+        let rows = 24, cols = 288
+        var w = randomWeights(type, rows: rows, cols: cols, &rng)
+        if type == .q8_0 {
+            // GGML's quantizer never writes -128, and the repacked kernel needs that: map it to -127.
+            for i in stride(from: 0, to: w.bytes.count, by: 34) { for k in (i + 2)..<(i + 34) where w.bytes[k] == 0x80 { w.bytes[k] = 0x81 } }
+        }
+        let plain = QuantizedMatrix(type: type, rows: rows, cols: cols, copying: w.bytes)
+        let packed = plain.repackedForDecode()
+        #expect(packed.layout == .interleaved8 && packed.bytes.count == plain.bytes.count)
+        #expect(packed.dequantized().toArray() == plain.dequantized().toArray())
+        let x = Tensor(shape: [m, cols], values: (0..<(m * cols)).map { _ in rng.float() })
+        let expected = QuantizedLinear(weight: plain)(x, pool: ThreadPool(threads: 1)).toArray()
+        let scale = expected.map(abs).max() ?? 1
+        for threads in [1, 3] {
+            let got = QuantizedLinear(weight: packed)(x, pool: ThreadPool(threads: threads)).toArray()
+            #expect(maxAbs(got, expected) <= 1e-5 * scale, "\(type) m=\(m) threads=\(threads)")
+        }
+        // The portable path computes the same integer dots.
+        sl_quant_force_portable(1)
+        var portable = [Float](repeating: .nan, count: m * rows)
+        let xq = quantizedActivations(type, x.toArray(), cols: cols)
+        xq.bytes.withUnsafeBytes { xb in
+            portable.withUnsafeMutableBufferPointer { yb in
+                _ = sl_quant_x8_matmul(Int32(type.rawValue), packed.bytes.baseAddress, cols, 0, rows, xb.baseAddress, m, yb.baseAddress, rows)
+            }
+        }
+        sl_quant_force_portable(0)
+        #expect(maxAbs(portable, expected) <= 1e-5 * scale)
+        // An embedding over the repacked table reads the same rows.
+        let a = Tensor(zeros: [2, cols]), b = Tensor(zeros: [2, cols])
+        QuantizedEmbedding(matrix: plain).gather([5, 23], into: a, scale: 2)
+        QuantizedEmbedding(matrix: packed).gather([5, 23], into: b, scale: 2)
+        #expect(a.toArray() == b.toArray())
+    }
+
+    @Test func repackKeepsRowLayoutWhenItCannot() {
+        var rng = QuantRandom(seed: 701)
+        let odd = randomWeights(.q8_0, rows: 12, cols: 64, &rng)
+        #expect(QuantizedMatrix(type: .q8_0, rows: 12, cols: 64, copying: odd.bytes).repackedForDecode().layout == .rows)
+        var withMin = [UInt8](repeating: 1, count: 8 * 34)
+        withMin[40] = 0x80
+        #expect(QuantizedMatrix(type: .q8_0, rows: 8, cols: 32, copying: withMin).repackedForDecode().layout == .rows)
+        let q4 = randomWeights(.q4_K, rows: 8, cols: 256, &rng)
+        #expect(QuantizedMatrix(type: .q4_K, rows: 8, cols: 256, copying: q4.bytes).repackedForDecode().layout == .rows)
+    }
+
     @Test func activationQuantizationRoundsToNearest() {
         // One Q8_0 activation block: max 12.7 -> d = 0.1, so -0.16 -> -2 and 0 -> 0.
         var x = [Float](repeating: 0, count: 32)

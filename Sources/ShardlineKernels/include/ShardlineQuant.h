@@ -87,6 +87,29 @@ int sl_quant_simd_active(void);
 /// IEEE half -> float (portable).
 float sl_f16_to_f32(uint16_t h);
 
+/// Q4_0/Q5_0/Q8_0 rows repacked 8 at a time for decode (quant_repack_x8.c), in the same bytes
+/// as the GGML rows. Returns the bytes written, or 0 (nothing usable) for another type, rows not
+/// a multiple of 8, or a Q8_0 quant of -128.
+size_t sl_quant_repack_x8(int type, const void *src, size_t rows, size_t n, void *dst);
+/// Row r of a repacked matrix as f32.
+void sl_quant_x8_dequantize_row(int type, const void *w, size_t n, size_t r, float *y);
+/// As sl_quant_matmul for a repacked matrix (x: activation rows for `type`); r0 and r1 must be
+/// multiples of 8 (else it returns 0 and does nothing). AVX2 or portable, like sl_quant_matmul.
+int sl_quant_x8_matmul(int type, const void *w, size_t n, size_t r0, size_t r1, const void *x, size_t m,
+                       float *y, size_t ldy);
+
+// Internal: the 8-row tile kernels (quant_tile_avx2.c) that sl_quant_matmul uses for 4 or more
+// activation rows on AVX2. 1 when `type` has one; sl_quant_matmul_tiled returns 0 when it did nothing.
+int sl_quant_tile_supported(int type);
+int sl_quant_matmul_tiled(int type, const void *w, size_t n, size_t r0, size_t r1,
+                          const void *x, size_t m, float *y, size_t ldy);
+
+// Internal: bytes of one 32-column block of 8 repacked rows (0: no repacked form), and the tile
+// kernels over repacked rows (r0, r1 multiples of 8).
+size_t sl_quant_x8_group_block_bytes(int type);
+int sl_quant_x8_matmul_tiled(int type, const void *w, size_t n, size_t r0, size_t r1,
+                             const void *x, size_t m, float *y, size_t ldy);
+
 // Internal: the AVX2 row kernel table (quant_avx2.c). Kernel: out[k * ostride] = dot(w, x + k * xstride), k < nr <= 4.
 typedef void (*sl_quant_rows_fn)(const void *w, size_t n, const void *x, size_t xstride,
                                  size_t nr, float *out, size_t ostride);

@@ -1,0 +1,237 @@
+// Q4_0, Q5_0 and Q8_0 weights repacked 8 rows at a time, in the same number of bytes, for
+// decode: one activation row meets every weight once, and the per-row kernels spend as many
+// instructions on each block's unpacking, scale, conversion and horizontal sum as on its dot.
+//
+// Per group of 8 rows and 32-column block: the 8 rows' f16 scales (16 bytes), then the quants
+// as 8 "chunks", chunk j = elements 4j..4j+3 of rows 0..7 side by side. A chunk times the
+// activation's 4 bytes broadcast puts the 8 rows' partial dots in 8 lanes, so scales,
+// conversion and FMA are paid once per 8 rows and no horizontal sums are needed.
+//  - Q8_0: chunks as bytes (256). The sign trick is turned around (|x| unsigned, w takes x's
+//    sign), so |x| is computed once per activation block; that needs w != -128, which GGML's
+//    quantizer never writes, and repacking refuses a matrix that has one.
+//  - Q4_0/Q5_0: chunk j in the low nibbles and chunk j + 4 in the high nibbles of 4 vectors
+//    (128 bytes); Q5_0 adds a 32-byte plane whose byte i holds the 5th bits of position i of
+//    chunks 0..7 (bit j for chunk j), so one shift and mask give a chunk's 0x10s. Quants stay
+//    unsigned (0..15, 0..31); the -8/-16 offset goes through the activation block's sum.
+#include "ShardlineKernels.h"
+#include <stdlib.h>
+#include <string.h>
+
+/// Activation rows from which unpacking each group to a byte tile pays (quant_tile_avx2.c).
+#define SL_X8_TILE_MIN_ROWS 4
+
+size_t sl_quant_x8_group_block_bytes(int type) {
+    switch (type) {
+    case SL_QTYPE_Q4_0: return 16 + 128;
+    case SL_QTYPE_Q5_0: return 16 + 128 + 32;
+    case SL_QTYPE_Q8_0: return 16 + 256;
+    default: return 0;
+    }
+}
+
+/// Quant e (0..31) of one block of a GGML row as an integer (signed for Q8_0, unsigned else).
+static int row_quant(int type, const uint8_t *blk, int e) {
+    switch (type) {
+    case SL_QTYPE_Q4_0: return e < 16 ? blk[2 + e] & 0xf : blk[2 + e - 16] >> 4;
+    case SL_QTYPE_Q5_0: {
+        uint32_t qh;
+        memcpy(&qh, blk + 2, 4);
+        const int lo = e < 16 ? blk[6 + e] & 0xf : blk[6 + e - 16] >> 4;
+        return lo | (int)((qh >> e) & 1) << 4;
+    }
+    default: return (int8_t)blk[2 + e];
+    }
+}
+
+/// Quant (row l, element e) of one group block of a repacked matrix.
+static int packed_quant(int type, const uint8_t *g, int l, int e) {
+    const int j = e / 4, t = e % 4, pos = 4 * l + t;
+    switch (type) {
+    case SL_QTYPE_Q8_0: return (int8_t)g[16 + 32 * j + pos];
+    default: {
+        const uint8_t nib = g[16 + 32 * (j % 4) + pos];
+        int q = j < 4 ? nib & 0xf : nib >> 4;
+        if (type == SL_QTYPE_Q5_0) q |= ((g[16 + 128 + pos] >> j) & 1) << 4;
+        return q;
+    }
+    }
+}
+
+size_t sl_quant_repack_x8(int type, const void *src, size_t rows, size_t n, void *dst) {
+    const size_t gb = sl_quant_x8_group_block_bytes(type);
+    if (gb == 0 || rows % 8 != 0 || n % 32 != 0) return 0;
+    const size_t nb = n / 32, bb = sl_qtype_block_bytes(type), rowb = nb * bb;
+    const uint8_t *s = src;
+    if (type == SL_QTYPE_Q8_0)
+        for (size_t i = 0; i < rows * rowb; i += bb)
+            for (int k = 0; k < 32; k++)
+                if (s[i + 2 + k] == 0x80) return 0;
+    uint8_t *d = dst;
+    memset(d, 0, rows / 8 * nb * gb);
+    for (size_t g = 0; g < rows / 8; g++) {
+        for (size_t b = 0; b < nb; b++, d += gb) {
+            for (int l = 0; l < 8; l++) {
+                const uint8_t *blk = s + (8 * g + l) * rowb + b * bb;
+                memcpy(d + 2 * l, blk, 2);
+                for (int e = 0; e < 32; e++) {
+                    const int q = row_quant(type, blk, e), j = e / 4, pos = 4 * l + e % 4;
+                    if (type == SL_QTYPE_Q8_0) {
+                        d[16 + 32 * j + pos] = (uint8_t)q;
+                    } else {
+                        d[16 + 32 * (j % 4) + pos] |= (uint8_t)((q & 0xf) << (j < 4 ? 0 : 4));
+                        if (type == SL_QTYPE_Q5_0) d[16 + 128 + pos] |= (uint8_t)(((q >> 4) & 1) << j);
+                    }
+                }
+            }
+        }
+    }
+    return rows * rowb;
+}
+
+void sl_quant_x8_dequantize_row(int type, const void *w, size_t n, size_t r, float *y) {
+    const size_t nb = n / 32, gb = sl_quant_x8_group_block_bytes(type);
+    const float offset = type == SL_QTYPE_Q4_0 ? 8 : (type == SL_QTYPE_Q5_0 ? 16 : 0);
+    const uint8_t *g = (const uint8_t *)w + (r / 8) * nb * gb;
+    const int l = (int)(r % 8);
+    for (size_t b = 0; b < nb; b++, g += gb, y += 32) {
+        uint16_t h;
+        memcpy(&h, g + 2 * l, 2);
+        const float d = sl_f16_to_f32(h);
+        for (int e = 0; e < 32; e++) y[e] = ((float)packed_quant(type, g, l, e) - offset) * d;
+    }
+}
+
+/// The same integer block dots in plain C.
+static void x8_portable(int type, const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, size_t m,
+                        float *y, size_t ldy) {
+    const size_t nb = n / 32, xrow = nb * sizeof(sl_act_q8_32), gb = sl_quant_x8_group_block_bytes(type);
+    const float offset = type == SL_QTYPE_Q4_0 ? 8 : (type == SL_QTYPE_Q5_0 ? 16 : 0);
+    for (size_t g = g0; g < g1; g++) {
+        for (size_t c = 0; c < m; c++) {
+            const sl_act_q8_32 *a = (const sl_act_q8_32 *)(x + c * xrow);
+            for (int l = 0; l < 8; l++) {
+                const uint8_t *p = w + g * nb * gb;
+                float acc = 0;
+                for (size_t b = 0; b < nb; b++, p += gb) {
+                    uint16_t h;
+                    memcpy(&h, p + 2 * l, 2);
+                    int s = 0;
+                    for (int e = 0; e < 32; e++) s += packed_quant(type, p, l, e) * a[b].qs[e];
+                    const float dw = sl_f16_to_f32(h);
+                    acc += dw * a[b].d * (float)s - offset * dw * a[b].s;
+                }
+                y[c * ldy + 8 * g + l] = acc;
+            }
+        }
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define TGT __attribute__((target("avx2,fma,f16c")))
+
+/// Q8_0: y[c * ldy + 8g .. 8g + 7] for groups [g0, g1) and activation rows c < m.
+TGT static void q8_avx2(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, size_t m,
+                        float *y, size_t ldy, const int8_t *xabs) {
+    const size_t nb = n / 32, xrow = nb * sizeof(sl_act_q8_32), gb = 16 + 256;
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (size_t g = g0; g < g1; g++) {
+        for (size_t c = 0; c < m; c++) {
+            const sl_act_q8_32 *a = (const sl_act_q8_32 *)(x + c * xrow);
+            const int32_t *ab = (const int32_t *)(xabs + c * n);
+            const uint8_t *p = w + g * nb * gb;
+            __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+            for (size_t b = 0; b < nb; b++, p += gb, ab += 8) {
+                const int32_t *xq = (const int32_t *)a[b].qs;
+                __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+                for (int j = 0; j < 8; j += 2) {
+                    const __m256i w0 = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * j));
+                    const __m256i w1 = _mm256_loadu_si256((const __m256i *)(p + 48 + 32 * j));
+                    const __m256i p0 = _mm256_maddubs_epi16(_mm256_set1_epi32(ab[j]), _mm256_sign_epi8(w0, _mm256_set1_epi32(xq[j])));
+                    const __m256i p1 = _mm256_maddubs_epi16(_mm256_set1_epi32(ab[j + 1]), _mm256_sign_epi8(w1, _mm256_set1_epi32(xq[j + 1])));
+                    s0 = _mm256_add_epi32(s0, _mm256_madd_epi16(p0, ones));
+                    s1 = _mm256_add_epi32(s1, _mm256_madd_epi16(p1, ones));
+                }
+                const __m256 scale = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)), _mm256_set1_ps(a[b].d));
+                const __m256 f = _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1));
+                if (b & 1) acc1 = _mm256_fmadd_ps(scale, f, acc1);
+                else acc0 = _mm256_fmadd_ps(scale, f, acc0);
+            }
+            _mm256_storeu_ps(y + c * ldy + 8 * g, _mm256_add_ps(acc0, acc1));
+        }
+    }
+}
+
+/// Chunk j's 0x10 bits from the Q5_0 high-bit plane (bit j of each byte moved to bit 4).
+#define HIGH_BITS(plane, j) _mm256_and_si256((j) < 4 ? _mm256_slli_epi16(plane, 4 - (j)) : _mm256_srli_epi16(plane, (j) - 4), m10)
+
+/// Q4_0/Q5_0: unsigned quants, so maddubs(w, x) directly; sums of 4 chunks fit in int16
+/// (31 * 127 * 2 * 4 < 32768).
+TGT static void q45_avx2(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, size_t m,
+                         float *y, size_t ldy, const int five) {
+    const size_t nb = n / 32, xrow = nb * sizeof(sl_act_q8_32), gb = five ? 16 + 128 + 32 : 16 + 128;
+    const __m256i ones = _mm256_set1_epi16(1), m4 = _mm256_set1_epi8(0x0f), m10 = _mm256_set1_epi8(0x10);
+    const __m256 offset = _mm256_set1_ps(five ? 16.0f : 8.0f);
+    for (size_t g = g0; g < g1; g++) {
+        for (size_t c = 0; c < m; c++) {
+            const sl_act_q8_32 *a = (const sl_act_q8_32 *)(x + c * xrow);
+            const uint8_t *p = w + g * nb * gb;
+            __m256 acc = _mm256_setzero_ps();
+            for (size_t b = 0; b < nb; b++, p += gb) {
+                const int32_t *xq = (const int32_t *)a[b].qs;
+                const __m256i plane = five ? _mm256_loadu_si256((const __m256i *)(p + 16 + 128)) : _mm256_setzero_si256();
+                __m256i lo16 = _mm256_setzero_si256(), hi16 = _mm256_setzero_si256();
+                for (int j = 0; j < 4; j++) {
+                    const __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * j));
+                    __m256i ql = _mm256_and_si256(v, m4), qh = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                    if (five) {
+                        ql = _mm256_or_si256(ql, HIGH_BITS(plane, j));
+                        qh = _mm256_or_si256(qh, HIGH_BITS(plane, j + 4));
+                    }
+                    lo16 = _mm256_add_epi16(lo16, _mm256_maddubs_epi16(ql, _mm256_set1_epi32(xq[j])));
+                    hi16 = _mm256_add_epi16(hi16, _mm256_maddubs_epi16(qh, _mm256_set1_epi32(xq[j + 4])));
+                }
+                const __m256i s = _mm256_add_epi32(_mm256_madd_epi16(lo16, ones), _mm256_madd_epi16(hi16, ones));
+                // d * (dx * S - offset * dx * Σq), the activation's s = dx * Σq.
+                const __m256 inner = _mm256_fmsub_ps(_mm256_set1_ps(a[b].d), _mm256_cvtepi32_ps(s),
+                                                     _mm256_mul_ps(offset, _mm256_set1_ps(a[b].s)));
+                acc = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)), inner, acc);
+            }
+            _mm256_storeu_ps(y + c * ldy + 8 * g, acc);
+        }
+    }
+}
+
+TGT static void abs_rows(const uint8_t *x, size_t m, size_t n, int8_t *xabs) {
+    const size_t xrow = n / 32 * sizeof(sl_act_q8_32);
+    for (size_t c = 0; c < m; c++) {
+        const sl_act_q8_32 *a = (const sl_act_q8_32 *)(x + c * xrow);
+        for (size_t b = 0; b < n / 32; b++)
+            _mm256_storeu_si256((__m256i *)(xabs + c * n + 32 * b), _mm256_abs_epi8(_mm256_loadu_si256((const __m256i *)a[b].qs)));
+    }
+}
+#endif
+
+int sl_quant_x8_matmul(int type, const void *w, size_t n, size_t r0, size_t r1, const void *x, size_t m,
+                       float *y, size_t ldy) {
+    if (sl_quant_x8_group_block_bytes(type) == 0 || r0 % 8 != 0 || r1 % 8 != 0 || n % 32 != 0) return 0;
+#if defined(__x86_64__)
+    if (sl_quant_simd_active()) {
+        // Batches: unpack each group once to bytes and let every activation row reuse it.
+        if (m >= SL_X8_TILE_MIN_ROWS && sl_quant_x8_matmul_tiled(type, w, n, r0, r1, x, m, y, ldy)) return 1;
+        if (type != SL_QTYPE_Q8_0) {
+            q45_avx2(w, n, r0 / 8, r1 / 8, x, m, y, ldy, type == SL_QTYPE_Q5_0);
+            return 1;
+        }
+        int8_t *xabs = malloc(m * n > 0 ? m * n : 1);
+        if (xabs) {
+            abs_rows(x, m, n, xabs);
+            q8_avx2(w, n, r0 / 8, r1 / 8, x, m, y, ldy, xabs);
+            free(xabs);
+            return 1;
+        }
+    }
+#endif
+    x8_portable(type, w, n, r0 / 8, r1 / 8, x, m, y, ldy);
+    return 1;
+}
