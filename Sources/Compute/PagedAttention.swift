@@ -59,16 +59,32 @@ public func pagedAttention(
     precondition(numHeads % cache.numKVHeads == 0, "attention: \(numHeads) heads over \(cache.numKVHeads) KV heads")
     let group = numHeads / cache.numKVHeads
     let out = Tensor(zeros: q.shape)
-    // Flatten (row, head) work items so decode batches and long prefills both split evenly.
+    // Prefill chunks of at least `gemmRows` rows go through two GEMMs per head; the other rows
+    // (decodes, short chunks) through the per-row kernel. Flatten (row, head) work items so
+    // decode batches and long prefills both split evenly.
+    let gemmRows = 16
     var items: [(seq: Int, row: Int)] = []
     var maxContext = 1
     for (s, seq) in sequences.enumerated() {
         let needed = seq.firstPosition + seq.queryRows.count
         precondition(seq.blockTable.count * cache.blockSize >= needed, "attention: block table too short for \(needed) positions")
         maxContext = max(maxContext, needed)
-        for row in seq.queryRows { items.append((s, row)) }
+        if seq.queryRows.count < gemmRows { for row in seq.queryRows { items.append((s, row)) } }
+    }
+    let prefill = PrefillAttention.items(sequences, numHeads: numHeads, minRows: gemmRows)
+    if !prefill.isEmpty {
+        BLAS.configureOnce
+        pool.parallelFor(prefill.count, minChunk: 1) { range in
+            var scratch: [Float] = []
+            for i in range {
+                let item = prefill[i]
+                PrefillAttention.run(q: q, cache: cache, sequence: sequences[item.seq], rows: item.rows, head: item.head, group: group,
+                                     scale: scale, slidingWindow: slidingWindow, out: out, scratch: &scratch)
+            }
+        }
     }
     let total = items.count * numHeads
+    guard total > 0 else { return out }
     pool.parallelFor(total, minChunk: 4) { range in
         var scores = [Float](repeating: 0, count: maxContext)
         scores.withUnsafeMutableBufferPointer { scratch in

@@ -53,8 +53,12 @@ public struct CostModel: Sendable {
     var attentionPeak: Double { Quantization.bf16.peakFLOPS(on: memory.gpu) }
     var bandwidth: Double { memory.gpu.memoryBandwidth }
 
+    /// Datasheet peaks are discounted by the efficiency factors; a measured device's rates are achieved ones.
+    var gemmEfficiency: Double { memory.gpu.isMeasured ? 1 : Efficiency.gemmCompute }
+    var bandwidthEfficiency: Double { memory.gpu.isMeasured ? 1 : Efficiency.memoryBandwidth }
+
     func gemm(flops: Double, weightBytes: Double) -> Double {
-        max(flops / (gemmPeak * Efficiency.gemmCompute), weightBytes / (bandwidth * Efficiency.memoryBandwidth))
+        max(flops / (gemmPeak * gemmEfficiency), weightBytes / (bandwidth * bandwidthEfficiency))
     }
 
     public func stageCosts(_ batch: [BatchSlice]) -> [StageCost] {
@@ -87,8 +91,8 @@ public struct CostModel: Sendable {
             // Logits only for the rows that sample (vLLM prunes the rest before the LM head).
             let rows = Double(batch.filter(\.samples).count)
             let headParams = Double(model.vocabSize * model.hiddenSize) / tp
-            cost.gemm += max(2 * rows * headParams / (attentionPeak * Efficiency.gemmCompute),
-                             headParams * Overheads.embeddingBytesPerWeight / (bandwidth * Efficiency.memoryBandwidth))
+            cost.gemm += max(2 * rows * headParams / (attentionPeak * gemmEfficiency),
+                             headParams * Overheads.embeddingBytesPerWeight / (bandwidth * bandwidthEfficiency))
         }
         cost.overhead = Overheads.perStepSeconds
         return cost

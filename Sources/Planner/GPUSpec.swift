@@ -36,9 +36,12 @@ public struct GPUSpec: Sendable, Codable, Equatable {
     public var infinityFabric: InfinityFabric?
     public var source: SourceList
     public var note: String?
+    /// True for a device whose rates were measured by running Shardline on it (achieved rates,
+    /// not datasheet peaks): the cost model applies no efficiency factor to its GEMMs.
+    public var measured: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, nvlink, source, note
+        case id, name, nvlink, source, note, measured
         case memoryBytes = "memory_bytes_nominal"
         case memoryBandwidthGBps = "memory_bandwidth_gbps"
         case fp16DenseTFLOPS = "fp16_dense_tflops"
@@ -50,4 +53,5 @@ public struct GPUSpec: Sendable, Codable, Equatable {
     }
 
     public var memoryBandwidth: Double { memoryBandwidthGBps * 1e9 }
+    public var isMeasured: Bool { measured ?? false }
 }

@@ -1,4 +1,5 @@
-// Norms and activations. Memory-bound and short; plain loops the compiler vectorizes.
+// Norms and activations. Plain loops the compiler vectorizes, and for the gated activations
+// (transcendentals the compiler cannot vectorize) an AVX2 path in activation_avx2.c.
 #include "ShardlineKernels.h"
 #include <math.h>
 
@@ -25,8 +26,12 @@ void sl_rope_f32(float *x, size_t n_heads, size_t head_dim, const float *cos, co
     }
 }
 
+size_t sl_gelu_tanh_mul_avx2(const float *gate, const float *up, float *out, size_t n);
+size_t sl_silu_mul_avx2(const float *gate, const float *up, float *out, size_t n);
+
 void sl_silu_mul_f32(const float *gate, const float *up, float *out, size_t n) {
-    for (size_t i = 0; i < n; i++) {
+    size_t start = sl_has_avx2_fma() ? sl_silu_mul_avx2(gate, up, out, n) : 0;
+    for (size_t i = start; i < n; i++) {
         float g = gate[i];
         out[i] = g / (1.0f + expf(-g)) * up[i];
     }
@@ -34,7 +39,8 @@ void sl_silu_mul_f32(const float *gate, const float *up, float *out, size_t n) {
 
 void sl_gelu_tanh_mul_f32(const float *gate, const float *up, float *out, size_t n) {
     const float k = 0.7978845608028654f;  // sqrt(2/pi)
-    for (size_t i = 0; i < n; i++) {
+    size_t start = sl_has_avx2_fma() ? sl_gelu_tanh_mul_avx2(gate, up, out, n) : 0;
+    for (size_t i = start; i < n; i++) {
         float g = gate[i];
         out[i] = 0.5f * g * (1.0f + tanhf(k * (g + 0.044715f * g * g * g))) * up[i];
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Compute
 import Foundation
+import Models
 import Planner
 
 /// `shardline plan`: how many GPUs, which layout, what throughput — from the engine's own
@@ -9,7 +10,7 @@ struct PlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan", abstract: "Memory, fit and simulated throughput of every TP/PP/DP/EP layout of a model on GPUs.")
 
-    @Option(name: .long, help: "A catalog model id (e.g. llama-3.1-70b) or a Hugging Face config.json path.")
+    @Option(name: .long, help: "A catalog model id (e.g. llama-3.1-70b) or a Hugging Face config.json path; with --profile-device, a model file the engine runs.")
     var model: String?
 
     @Option(name: .long, help: "A catalog GPU id (e.g. h100-sxm).")
@@ -20,6 +21,9 @@ struct PlanCommand: ParsableCommand {
 
     @Flag(name: .customLong("profile-device"), help: "Measure this machine as a device with Shardline's kernels and print it as a GPU spec (JSON) for --gpu-file.")
     var profileDevice = false
+
+    @Flag(name: .customLong("profile-timings"), help: .hidden)
+    var profileTimings = false
 
     @Option(name: .customLong("device-memory"), help: "Memory of the profiled host (default: physical memory).")
     var deviceMemory: String?
@@ -67,7 +71,27 @@ struct PlanCommand: ParsableCommand {
         if profileDevice {
             let memory = try deviceMemory.map { try parseBytes($0, flag: "--device-memory") } ?? Int(ProcessInfo.processInfo.physicalMemory)
             guard devicesPerHost >= 1 else { throw CLIError("--devices-per-host must be at least 1") }
-            print(try DeviceProfileSpec.json(DeviceProfile.measure(memoryBytes: memory), devicesPerHost: devicesPerHost))
+            if profileTimings {
+                guard let model else { throw CLIError("--profile-timings needs --model") }
+                print(String(decoding: try JSONEncoder().encode(try ModelDeviceProfile.timings(model: model)), as: UTF8.self))
+                return
+            }
+            let generic = try DeviceProfileSpec.json(DeviceProfile.measure(memoryBytes: memory), devicesPerHost: devicesPerHost)
+            guard let model else { print(generic); return }
+            // With a model: rates fitted to that model's decode step and prefill on this machine.
+            guard let quant = Quantization(rawValue: quantization) else { throw CLIError("--quantization must be one of \(Quantization.allCases.map(\.rawValue).joined(separator: ", "))") }
+            let bundle: ModelBundle
+            do { bundle = try ModelBundle.load(path: model) } catch { throw CLIError("\(error)") }
+            let timings = try ModelDeviceProfile.measure(model: model, devices: devicesPerHost)
+            let template = try JSONDecoder().decode(GPUSpec.self, from: Data(generic.utf8))
+            var fitted = ModelDeviceProfile.fit(timings, spec: try ModelSpec(bundle: bundle, path: model), quantization: quant,
+                                                template: template, link: try Catalog.load().intraNodeLink(for: template))
+            fitted.note = String(format: "rates fitted to %@ (--quantization %@) run by this engine, %d device(s) at once: decode step %.1f ms at batch 1, %d-token prefill %.0f ms; no efficiency factor applies (measured)",
+                                 URL(fileURLWithPath: model).lastPathComponent, quant.rawValue, devicesPerHost,
+                                 timings.decodeStepSeconds * 1e3, timings.prefillTokens, timings.prefillSeconds * 1e3)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(fitted), as: UTF8.self))
             return
         }
         if checkClaims {

@@ -47,4 +47,35 @@ import Testing
                                  firstPosition: first, scale: 0.35, window: window)
         #expect(maxDiff(out.toArray(), expected.flatMap { $0 }) < 1e-5)
     }
+
+    /// Long chunks take the GEMM path (≥ 16 rows, in chunks of 128 query rows); a short chunk and
+    /// a decode row in the same batch keep the per-row kernel. All must match the definition.
+    @Test(arguments: [nil, 37] as [Int?])
+    func prefillChunksMatchDenseReference(window: Int?) {
+        var rng = SeededRandom(seed: 12)
+        let numHeads = 4, numKV = 2, headDim = 16, blockSize = 4
+        let cache = PagedKVCache(numBlocks: 120, blockSize: blockSize, numKVHeads: numKV, headDim: headDim)
+        // (total positions, first query position): a 150-row chunk after 20 cached tokens, a 9-row chunk, one decode row.
+        let shapes = [(170, 20), (9, 0), (30, 29)]
+        var nextBlock: Int32 = 119
+        var sequences: [AttentionSequence] = [], queries: [[Float]] = [], expected: [[Float]] = []
+        for (total, first) in shapes {
+            var table: [Int32] = []
+            for _ in 0..<((total + blockSize - 1) / blockSize) { table.append(nextBlock); nextBlock -= 1 }  // scattered, descending
+            let k = (0..<total).map { _ in (0..<numKV * headDim).map { _ in rng.next() } }
+            let v = (0..<total).map { _ in (0..<numKV * headDim).map { _ in rng.next() } }
+            let slots = (0..<total).map { table[$0 / blockSize] * Int32(blockSize) + Int32($0 % blockSize) }
+            cache.write(keys: Tensor(shape: [total, numKV * headDim], values: k.flatMap { $0 }),
+                        values: Tensor(shape: [total, numKV * headDim], values: v.flatMap { $0 }), slotMapping: slots)
+            let q = (first..<total).map { _ in (0..<numHeads * headDim).map { _ in rng.next() } }
+            sequences.append(AttentionSequence(queryRows: queries.count..<(queries.count + q.count), firstPosition: first, blockTable: table))
+            queries += q
+            expected += reference(q: q, k: k, v: v, numHeads: numHeads, numKV: numKV, headDim: headDim,
+                                  firstPosition: first, scale: 0.25, window: window)
+        }
+        let out = pagedAttention(queries: Tensor(shape: [queries.count, numHeads * headDim], values: queries.flatMap { $0 }),
+                                 cache: cache, sequences: sequences, numHeads: numHeads, scale: 0.25, slidingWindow: window,
+                                 pool: ThreadPool(threads: 3))
+        #expect(maxDiff(out.toArray(), expected.flatMap { $0 }) < 1e-4)
+    }
 }

@@ -1,0 +1,110 @@
+import Distributed
+import Engine
+import Foundation
+import Models
+import Planner
+
+/// This machine as a device, measured by running a model through the engine: one decode step at
+/// batch 1 and one 256-token prefill, each device a process with its share of the cores, all
+/// devices at once (they share the cores and the memory bus). The rates written are the ones
+/// under which the planner's cost model reproduces those two timings; the datasheet
+/// efficiency factors do not apply to them (`measured: true`).
+///
+/// Why not the generic kernel probe (`--profile-device` without `--model`): quantized GGUF
+/// layers on this CPU run at neither DRAM bandwidth nor f32 GEMM speed, so a profile from those
+/// two figures predicted 1.5x the engine's throughput (calibrate, session 2).
+enum ModelDeviceProfile {
+    struct Timings: Codable {
+        var decodeStepSeconds: Double
+        var prefillSeconds: Double
+        var prefillTokens: Int
+    }
+
+    /// Runs `devices` copies of `shardline plan --profile-device --model M --profile-timings`
+    /// at once, each with cores / devices threads, and averages their timings.
+    static func measure(model: String, devices: Int) throws -> Timings {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        var children: [(Process, Pipe)] = []
+        for _ in 0..<devices {
+            let p = Process(), out = Pipe()
+            p.executableURL = URL(fileURLWithPath: CommandLine.executablePath)
+            p.arguments = ["plan", "--profile-device", "--model", model, "--profile-timings"]
+            var env = ProcessInfo.processInfo.environment
+            env["SHARDLINE_NUM_THREADS"] = String(max(1, cores / devices))
+            p.environment = env
+            p.standardOutput = out
+            try p.run()
+            children.append((p, out))
+        }
+        var all: [Timings] = []
+        for (p, out) in children {
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            guard p.terminationStatus == 0, let t = try? JSONDecoder().decode(Timings.self, from: data) else {
+                throw CLIError("device profile of \(model) failed: \(String(decoding: data, as: UTF8.self))")
+            }
+            all.append(t)
+        }
+        let n = Double(all.count)
+        return Timings(decodeStepSeconds: all.map(\.decodeStepSeconds).reduce(0, +) / n,
+                       prefillSeconds: all.map(\.prefillSeconds).reduce(0, +) / n, prefillTokens: all[0].prefillTokens)
+    }
+
+    /// This process's timings: median decode step of one sequence, median 256-token prefill.
+    static func timings(model: String) throws -> Timings {
+        let bundle = try ModelBundle.load(path: model)
+        var cache = CacheConfig()
+        cache.kvCacheMemory = 256 << 20
+        var scheduler = SchedulerConfig()
+        let prefillTokens = 256
+        scheduler.maxModelLen = prefillTokens + 64
+        scheduler.maxNumBatchedTokens = prefillTokens
+        let llm = try LocalEngine.make(bundle: bundle, cache: cache, scheduler: scheduler)
+        let base = min(1000, bundle.config.vocabSize / 2)
+        func prompt(_ n: Int, _ seed: Int) -> [Int] { (0..<n).map { base + ($0 * 7919 + seed * 104_729) % 20_000 } }
+        var params = SamplingParams.greedy
+        params.ignoreEOS = true
+        var decode: [Double] = [], prefill: [Double] = []
+        for run in 0..<3 {
+            params.maxTokens = 1
+            let t0 = Date()
+            _ = try llm.generate([prompt(prefillTokens, run)], params: params)
+            prefill.append(Date().timeIntervalSince(t0))
+            params.maxTokens = 33
+            try llm.addRequest(promptTokenIds: prompt(16, run + 10), params: params)
+            var steps = 0, start = Date()
+            while llm.hasUnfinishedRequests {
+                _ = try llm.step()
+                steps += 1
+                if steps == 1 { start = Date() }
+            }
+            decode.append(Date().timeIntervalSince(start) / Double(steps - 1))
+        }
+        return Timings(decodeStepSeconds: median(decode), prefillSeconds: median(prefill), prefillTokens: prefillTokens)
+    }
+
+    /// Memory bandwidth and 16-bit TFLOPS under which the cost model gives the measured decode
+    /// step (weights streamed) and prefill (compute-bound) times on this model: each rate is
+    /// scaled by predicted / measured until both agree (each time is close to linear in one rate).
+    static func fit(_ t: Timings, spec: ModelSpec, quantization: Quantization, template: GPUSpec, link: LinkSpec) -> GPUSpec {
+        var gpu = template
+        gpu.measured = true
+        gpu.memoryBandwidthGBps = 10
+        gpu.fp16DenseTFLOPS = 0.05
+        gpu.bf16DenseTFLOPS = 0.05
+        for _ in 0..<30 {
+            let memory = MemoryModel(model: spec, gpu: gpu, quantization: quantization, maxNumBatchedTokens: t.prefillTokens)
+            let cost = CostModel(memory: memory, layout: ParallelLayout(tp: 1, pp: 1), cluster: Cluster(gpusPerNode: 1),
+                                 intraNodeLink: link, interNodeLink: link)
+            let decode = cost.stageTimes([BatchSlice(newTokens: 1, contextLength: 17, samples: true)])[0]
+            gpu.memoryBandwidthGBps *= decode / t.decodeStepSeconds
+            let prefill = cost.stageTimes([BatchSlice(newTokens: t.prefillTokens, contextLength: t.prefillTokens, samples: true)])[0]
+            let tflops = gpu.bf16DenseTFLOPS! * prefill / t.prefillSeconds
+            gpu.fp16DenseTFLOPS = tflops
+            gpu.bf16DenseTFLOPS = tflops
+        }
+        return gpu
+    }
+}
+
+private func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
