@@ -67,10 +67,12 @@ struct CalibrateCommand: ParsableCommand {
             let cost = CostModel(memory: memory, layout: layout, cluster: Cluster(gpusPerNode: layout.gpusPerReplica),
                                  intraNodeLink: catalog.intraNodeLink(for: gpu), interNodeLink: try catalog.link(Catalog.defaultInterNodeLinkId))
             let plan = memory.plan(layout, maxModelLen: maxLen)
+            // One short request first: the first pass touches fresh KV pages and scratch buffers.
+            _ = try runEngine(llm, requests: 1, vocab: bundle.config.vocabSize, outputTokens: 2)
             print("\(bundle.config.architecture.rawValue) \(model), \(layout) on \(gpu.id), requests × (\(inputLen) in, \(outputLen) out), all at once")
             print("requests  measure               measured   predicted   predicted/measured")
             for count in counts {
-                let measured = try runEngine(llm, requests: count, vocab: bundle.config.vocabSize)
+                let measured = try runEngine(llm, requests: count, vocab: bundle.config.vocabSize, outputTokens: outputLen)
                 let report = try Simulator(costModel: cost, scheduler: scheduler, numBlocks: max(plan.numBlocksPerReplica, count * (maxLen / 16 + 1)))
                     .run(Workload(numRequests: count, arrivals: .allAtOnce, promptLength: .fixed(inputLen), outputLength: .fixed(outputLen)))
                 let predicted = Result(throughput: report.outputTokenThroughput, ttft: report.ttft.mean, tpot: report.tpot.mean,
@@ -92,10 +94,10 @@ struct CalibrateCommand: ParsableCommand {
     }
 
     /// `requests` random prompts at once through the real engine, until all finish.
-    private func runEngine(_ llm: LLMEngine, requests: Int, vocab: Int) throws -> Result {
+    private func runEngine(_ llm: LLMEngine, requests: Int, vocab: Int, outputTokens: Int) throws -> Result {
         var params = SamplingParams()
         params.temperature = 0
-        params.maxTokens = outputLen
+        params.maxTokens = outputTokens
         params.ignoreEOS = true
         var rng = SystemRandomNumberGenerator()
         let batchesBefore = llm.core.batchesSubmitted
@@ -113,9 +115,9 @@ struct CalibrateCommand: ParsableCommand {
         }
         let wall = Date().timeIntervalSince(start)
         let n = Double(requests)
-        return Result(throughput: Double(requests * outputLen) / wall,
+        return Result(throughput: Double(requests * outputTokens) / wall,
                       ttft: firstToken.values.reduce(0, +) / n,
-                      tpot: firstToken.map { (finished[$0.key]! - $0.value) / Double(max(1, outputLen - 1)) }.reduce(0, +) / n,
+                      tpot: firstToken.map { (finished[$0.key]! - $0.value) / Double(max(1, outputTokens - 1)) }.reduce(0, +) / n,
                       step: wall / Double(max(1, llm.core.batchesSubmitted - batchesBefore)))
     }
 }

@@ -14,11 +14,7 @@ import Planner
 /// layers on this CPU run at neither DRAM bandwidth nor f32 GEMM speed, so a profile from those
 /// two figures predicted 1.5x the engine's throughput (calibrate, session 2).
 enum ModelDeviceProfile {
-    struct Timings: Codable {
-        var decodeStepSeconds: Double
-        var prefillSeconds: Double
-        var prefillTokens: Int
-    }
+    typealias Timings = MeasuredTimings
 
     /// Runs `devices` copies of `shardline plan --profile-device --model M --profile-timings`
     /// at once, each with cores / devices threads, and averages their timings.
@@ -50,7 +46,7 @@ enum ModelDeviceProfile {
                        prefillSeconds: all.map(\.prefillSeconds).reduce(0, +) / n, prefillTokens: all[0].prefillTokens)
     }
 
-    /// This process's timings: median decode step of one sequence, median 256-token prefill.
+    /// This process's timings: medians over 5 runs of a 64-step decode of one sequence and a 256-token prefill.
     static func timings(model: String) throws -> Timings {
         let bundle = try ModelBundle.load(path: model)
         var cache = CacheConfig()
@@ -65,12 +61,12 @@ enum ModelDeviceProfile {
         var params = SamplingParams.greedy
         params.ignoreEOS = true
         var decode: [Double] = [], prefill: [Double] = []
-        for run in 0..<3 {
+        for run in 0..<5 {
             params.maxTokens = 1
             let t0 = Date()
             _ = try llm.generate([prompt(prefillTokens, run)], params: params)
             prefill.append(Date().timeIntervalSince(t0))
-            params.maxTokens = 33
+            params.maxTokens = 65
             try llm.addRequest(promptTokenIds: prompt(16, run + 10), params: params)
             var steps = 0, start = Date()
             while llm.hasUnfinishedRequests {
@@ -81,29 +77,6 @@ enum ModelDeviceProfile {
             decode.append(Date().timeIntervalSince(start) / Double(steps - 1))
         }
         return Timings(decodeStepSeconds: median(decode), prefillSeconds: median(prefill), prefillTokens: prefillTokens)
-    }
-
-    /// Memory bandwidth and 16-bit TFLOPS under which the cost model gives the measured decode
-    /// step (weights streamed) and prefill (compute-bound) times on this model: each rate is
-    /// scaled by predicted / measured until both agree (each time is close to linear in one rate).
-    static func fit(_ t: Timings, spec: ModelSpec, quantization: Quantization, template: GPUSpec, link: LinkSpec) -> GPUSpec {
-        var gpu = template
-        gpu.measured = true
-        gpu.memoryBandwidthGBps = 10
-        gpu.fp16DenseTFLOPS = 0.05
-        gpu.bf16DenseTFLOPS = 0.05
-        for _ in 0..<30 {
-            let memory = MemoryModel(model: spec, gpu: gpu, quantization: quantization, maxNumBatchedTokens: t.prefillTokens)
-            let cost = CostModel(memory: memory, layout: ParallelLayout(tp: 1, pp: 1), cluster: Cluster(gpusPerNode: 1),
-                                 intraNodeLink: link, interNodeLink: link)
-            let decode = cost.stageTimes([BatchSlice(newTokens: 1, contextLength: 17, samples: true)])[0]
-            gpu.memoryBandwidthGBps *= decode / t.decodeStepSeconds
-            let prefill = cost.stageTimes([BatchSlice(newTokens: t.prefillTokens, contextLength: t.prefillTokens, samples: true)])[0]
-            let tflops = gpu.bf16DenseTFLOPS! * prefill / t.prefillSeconds
-            gpu.fp16DenseTFLOPS = tflops
-            gpu.bf16DenseTFLOPS = tflops
-        }
-        return gpu
     }
 }
 

@@ -68,6 +68,50 @@ import Testing
         #expect(p > 0.04 && p < 0.08, "\(p)")
     }
 
+    @Test func measuredDeviceAddsStreamAndCompute() {
+        // A datasheet GPU overlaps weight streaming and math (max); a measured CPU device, whose
+        // cores do both, pays their sum, with no efficiency factor on either.
+        var gpu = Fixtures.gpu("h100-sxm")
+        let flops = 2e12, bytes = 4e9
+        let sheet = CostModel(memory: MemoryModel(model: Fixtures.model("llama-3.1-8b"), gpu: gpu, quantization: .bf16),
+                              layout: ParallelLayout(tp: 1, pp: 1), cluster: Cluster(gpusPerNode: 1),
+                              intraNodeLink: Fixtures.catalog.intraNodeLink(for: gpu), interNodeLink: Fixtures.catalog.intraNodeLink(for: gpu))
+        let peak = gpu.bf16DenseTFLOPS! * 1e12
+        #expect(abs(sheet.gemm(flops: flops, weightBytes: bytes)
+                    - max(flops / (peak * Efficiency.gemmCompute), bytes / (gpu.memoryBandwidth * Efficiency.memoryBandwidth))) < 1e-12)
+        gpu.measured = true
+        let measured = CostModel(memory: MemoryModel(model: Fixtures.model("llama-3.1-8b"), gpu: gpu, quantization: .bf16),
+                                 layout: ParallelLayout(tp: 1, pp: 1), cluster: Cluster(gpusPerNode: 1),
+                                 intraNodeLink: Fixtures.catalog.intraNodeLink(for: gpu), interNodeLink: Fixtures.catalog.intraNodeLink(for: gpu))
+        #expect(abs(measured.gemm(flops: flops, weightBytes: bytes) - (flops / peak + bytes / gpu.memoryBandwidth)) < 1e-12)
+    }
+
+    @Test func deviceFitRecoversTheRatesThatProducedTheTimings() throws {
+        // Timings made by the cost model itself at known rates must fit back to those rates.
+        var gpu = Fixtures.gpu("l4")
+        gpu.measured = true
+        gpu.memoryBandwidthGBps = 21
+        gpu.bf16DenseTFLOPS = 0.06
+        gpu.fp16DenseTFLOPS = 0.06
+        let model = Fixtures.model("gemma-3-270m"), link = Fixtures.catalog.intraNodeLink(for: gpu)
+        let cost = CostModel(memory: MemoryModel(model: model, gpu: gpu, quantization: .q4, maxNumBatchedTokens: 256),
+                             layout: ParallelLayout(tp: 1, pp: 1), cluster: Cluster(gpusPerNode: 1), intraNodeLink: link, interNodeLink: link)
+        let timings = MeasuredTimings(
+            decodeStepSeconds: cost.stageTimes([BatchSlice(newTokens: 1, contextLength: 17, samples: true)])[0],
+            prefillSeconds: cost.stageTimes([BatchSlice(newTokens: 256, contextLength: 256, samples: true)])[0], prefillTokens: 256)
+        var template = Fixtures.gpu("l4")
+        template.measured = nil
+        let fitted = try DeviceFit.fit(timings, spec: model, quantization: .q4, template: template, link: link)
+        #expect(fitted.isMeasured)
+        #expect(abs(fitted.memoryBandwidthGBps / 21 - 1) < 1e-6, "\(fitted.memoryBandwidthGBps)")
+        #expect(abs(fitted.bf16DenseTFLOPS! / 0.06 - 1) < 1e-6, "\(fitted.bf16DenseTFLOPS!)")
+        // A prefill faster than the weights alone allow has no positive solution: an error, not nonsense.
+        #expect(throws: DeviceFitError.self) {
+            try DeviceFit.fit(MeasuredTimings(decodeStepSeconds: timings.decodeStepSeconds, prefillSeconds: timings.decodeStepSeconds / 10,
+                                              prefillTokens: 256), spec: model, quantization: .q4, template: template, link: link)
+        }
+    }
+
     @Test func tensorParallelAddsRingAllReduce() {
         let cost = Fixtures.costModel("llama-3.1-70b", tp: 4)
         // 2(tp−1)/tp × bytes / (450 GB/s × 0.8) + 8 µs once per collective.
