@@ -99,7 +99,8 @@ public struct CostModel: Sendable {
             cost.gemm += gemm(flops: 2 * rows * headParams * gemmPeak / attentionPeak,
                               weightBytes: headParams * Overheads.embeddingBytesPerWeight)
         }
-        cost.overhead = Overheads.perStepSeconds
+        // A measured device's timings already hold the engine's host time per step.
+        cost.overhead = memory.gpu.isMeasured ? 0 : Overheads.perStepSeconds
         return cost
     }
 

@@ -36,6 +36,9 @@ struct CalibrateCommand: ParsableCommand {
     @Option(name: .customLong("output-len"), help: "Generated tokens per request (EOS ignored).")
     var outputLen = 64
 
+    @Option(name: .long, help: "Engine runs per request count; the measured figures are their medians (the simulation is deterministic).")
+    var runs = 3
+
     @Option(name: .customLong("max-num-batched-tokens"), help: "Tokens per step, both sides.")
     var maxNumBatchedTokens = 2048
 
@@ -46,6 +49,7 @@ struct CalibrateCommand: ParsableCommand {
     func run() throws {
         guard let quant = Quantization(rawValue: quantization) else { throw CLIError("--quantization must be one of \(Quantization.allCases.map(\.rawValue).joined(separator: ", "))") }
         let counts = numPrompts.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard runs >= 1 else { throw CLIError("--runs must be at least 1") }
         guard !counts.isEmpty, counts.count == numPrompts.split(separator: ",").count, counts.allSatisfy({ $0 > 0 }) else {
             throw CLIError("--num-prompts must be positive integers separated by commas, got \(numPrompts)")
         }
@@ -69,10 +73,12 @@ struct CalibrateCommand: ParsableCommand {
             let plan = memory.plan(layout, maxModelLen: maxLen)
             // One short request first: the first pass touches fresh KV pages and scratch buffers.
             _ = try runEngine(llm, requests: 1, vocab: bundle.config.vocabSize, outputTokens: 2)
-            print("\(bundle.config.architecture.rawValue) \(model), \(layout) on \(gpu.id), requests × (\(inputLen) in, \(outputLen) out), all at once")
+            print("\(bundle.config.architecture.rawValue) \(model), \(layout) on \(gpu.id), requests × (\(inputLen) in, \(outputLen) out), all at once; measured: median of \(runs) runs")
             print("requests  measure               measured   predicted   predicted/measured")
             for count in counts {
-                let measured = try runEngine(llm, requests: count, vocab: bundle.config.vocabSize, outputTokens: outputLen)
+                let trials = try (0..<runs).map { _ in try runEngine(llm, requests: count, vocab: bundle.config.vocabSize, outputTokens: outputLen) }
+                func median(_ f: (Result) -> Double) -> Double { trials.map(f).sorted()[trials.count / 2] }
+                let measured = Result(throughput: median(\.throughput), ttft: median(\.ttft), tpot: median(\.tpot), step: median(\.step))
                 let report = try Simulator(costModel: cost, scheduler: scheduler, numBlocks: max(plan.numBlocksPerReplica, count * (maxLen / 16 + 1)))
                     .run(Workload(numRequests: count, arrivals: .allAtOnce, promptLength: .fixed(inputLen), outputLength: .fixed(outputLen)))
                 let predicted = Result(throughput: report.outputTokenThroughput, ttft: report.ttft.mean, tpot: report.tpot.mean,

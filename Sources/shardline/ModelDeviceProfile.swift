@@ -56,8 +56,8 @@ enum ModelDeviceProfile {
         scheduler.maxModelLen = prefillTokens + 64
         scheduler.maxNumBatchedTokens = prefillTokens
         let llm = try LocalEngine.make(bundle: bundle, cache: cache, scheduler: scheduler)
-        let base = min(1000, bundle.config.vocabSize / 2)
-        func prompt(_ n: Int, _ seed: Int) -> [Int] { (0..<n).map { base + ($0 * 7919 + seed * 104_729) % 20_000 } }
+        let base = min(1000, bundle.config.vocabSize / 2), span = min(20_000, bundle.config.vocabSize - base)
+        func prompt(_ n: Int, _ seed: Int) -> [Int] { (0..<n).map { base + ($0 * 7919 + seed * 104_729) % span } }
         var params = SamplingParams.greedy
         params.ignoreEOS = true
         var decode: [Double] = [], prefill: [Double] = []

@@ -79,10 +79,14 @@ import Testing
         #expect(run.metrics.completed == 2 && run.metrics.totalOutputTokens == 6)
         for r in run.results {
             #expect(r.usageReported && r.serverPromptTokens == 5)
+            // The server sends token k no earlier than 40(k+1) ms after the request, so token k
+            // arrives no earlier either. A single gap can be shorter (a client descheduled under
+            // load reads two tokens at once), so the bounds are on arrival times, not on gaps.
             #expect(r.ttft >= 0.035 && r.ttft < 5)
-            #expect(r.itl.count == 2 && r.itl.allSatisfy { $0 >= 0.035 && $0 < 5 })
+            #expect(r.itl.count == 2 && r.itl.allSatisfy { $0 >= 0 && $0 < 5 })
+            #expect(r.ttft + (r.itl.first ?? 0) >= 0.075)
+            #expect(r.ttft + r.itl.reduce(0, +) >= 0.115)
             #expect(r.latency >= r.ttft + r.itl.reduce(0, +))
-            #expect(try #require(r.tpot) >= 0.035)
         }
     }
 }

@@ -63,6 +63,26 @@ import Testing
         for row in ["output throughput", "TTFT mean", "TPOT mean", "step time"] { #expect(calibration.stdout.contains(row), "\(row)") }
     }
 
+    @Test func aModelProfileIsFittedAndCalibrates() throws {
+        // The engine's own decode step and prefill on the tiny model, fitted into a measured spec.
+        let tiny = GenerateCommandTests.fixtures.appendingPathComponent("tiny-llama").path
+        let profile = try runShardline(["plan", "--profile-device", "--model", tiny, "--quantization", "fp16", "--device-memory", "4GiB"], timeout: 300)
+        #expect(profile.status == 0, "\(profile.stderr)")
+        let spec = try JSONSerialization.jsonObject(with: Data(profile.stdout.utf8)) as? [String: Any]
+        #expect(spec?["measured"] as? Bool == true)
+        #expect(((spec?["memory_bandwidth_gbps"] as? Double) ?? 0) > 0)
+        #expect(((spec?["bf16_dense_tflops"] as? Double) ?? 0) > 0)
+        #expect((spec?["note"] as? String)?.contains("tiny-llama") == true)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("shardline-tiny-\(getpid()).json")
+        try profile.stdout.write(to: file, atomically: true, encoding: .utf8)
+        let calibration = try runShardline(["calibrate", "--model", tiny, "--gpu-file", file.path, "--quantization", "fp16",
+                                            "--num-prompts", "1,3", "--runs", "1", "--input-len", "8", "--output-len", "8"], timeout: 120)
+        #expect(calibration.status == 0, "\(calibration.stderr)")
+        #expect(calibration.stdout.components(separatedBy: "output throughput").count == 3, "\(calibration.stdout)")
+        GenerateCommandTests().expectOneLineError(try runShardline(["calibrate", "--model", tiny, "--gpu-file", file.path, "--num-prompts", "1,x"]),
+                                                  containing: "--num-prompts")
+    }
+
     @Test func unknownNamesAndBadLayoutsAreOneLineErrors() throws {
         GenerateCommandTests().expectOneLineError(try runShardline(["plan", "--model", "llama-9", "--gpu", "h100-sxm", "--gpus", "1"]),
                                                   containing: "llama-9")
