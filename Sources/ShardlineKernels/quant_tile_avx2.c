@@ -349,7 +349,7 @@ INL void tile_rows_K(const uint8_t *tile, const tile_sizes *ts, size_t n, const 
     }
 }
 
-TGT static void tile_rows(int type, const tile_format *f, const uint8_t *tile, size_t n, const uint8_t *x,
+TGT static void tile_rows(const tile_format *f, const uint8_t *tile, size_t n, const uint8_t *x,
                           size_t xrow, size_t m, float *y, size_t ldy, size_t rows) {
     const tile_sizes ts = tile_sizes_of(f, n);
     if (f->kind == 0) {
@@ -359,7 +359,6 @@ TGT static void tile_rows(int type, const tile_format *f, const uint8_t *tile, s
         if (f->is_signed) tile_rows_K(tile, &ts, n, x, xrow, m, y, ldy, rows, 1);
         else tile_rows_K(tile, &ts, n, x, xrow, m, y, ldy, rows, 0);
     }
-    (void)type;
 }
 
 int sl_quant_tile_supported(int type) {
@@ -380,7 +379,7 @@ int sl_quant_matmul_tiled(int type, const void *w, size_t n, size_t r0, size_t r
     for (size_t r = r0; r < r1; r += 8) {
         const size_t rows = r1 - r < 8 ? r1 - r : 8;
         pack_tile(type, &f, (const uint8_t *)w + r * wrow, wrow, n, rows, tile, scratch);
-        tile_rows(type, &f, tile, n, x, xrow, m, y + r, ldy, rows);
+        tile_rows(&f, tile, n, x, xrow, m, y + r, ldy, rows);
     }
     free(mem);
     return 1;
@@ -396,7 +395,7 @@ int sl_quant_x8_matmul_tiled(int type, const void *w, size_t n, size_t r0, size_
     if (!tile) return 0;
     for (size_t r = r0; r < r1; r += 8) {
         pack_tile_x8(type, &f, (const uint8_t *)w + r / 8 * groupb, n, tile);
-        tile_rows(type, &f, tile, n, x, xrow, m, y + r, ldy, 8);
+        tile_rows(&f, tile, n, x, xrow, m, y + r, ldy, 8);
     }
     free(tile);
     return 1;
