@@ -16,6 +16,9 @@
 #   SHARDLINE_PORT    (default 8101)  LLAMACPP_PORT (default 8102)
 #   RESULTS_DIR       (default Benchmarks/results/serve-<date>-<time>)
 #   PYTHON            (default python3)
+#   LLAMA_SERVER      a llama.cpp `llama-server` binary: the peer becomes it, with one slot per
+#                     request of the highest level (continuous batching), instead of
+#                     llama-cpp-python's one-request-at-a-time server
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -170,18 +173,30 @@ stop_server
 
 # llama.cpp: llama-cpp-python's server (Benchmarks/llamacpp_server.py adds ignore_eos, streamed
 # usage and /tokenize, nothing else). It runs one request at a time: others wait in its queue.
+# With LLAMA_SERVER, llama.cpp's own batching server instead.
 # --interrupt_requests False: by default a waiting request cuts the streaming one short.
 n_ctx=$(( input_len + output_len + 256 ))
 [ "$n_ctx" -ge 2048 ] || n_ctx=2048
-start_server llama.cpp "$llamacpp_port" "$results/llamacpp-server.log" \
-    "$py" Benchmarks/llamacpp_server.py --model "$model" --model_alias "$name" \
-    --n_threads "$threads" --n_threads_batch "$threads" --n_ctx "$n_ctx" --interrupt_requests False \
-    --host "$host" --port "$llamacpp_port"
+if [ -n "${LLAMA_SERVER:-}" ]; then
+    # llama.cpp's own server, continuous batching over as many slots as the highest level has requests.
+    [ -x "$LLAMA_SERVER" ] || die "LLAMA_SERVER=$LLAMA_SERVER: no such executable"
+    slots=$(tr ',' '\n' <<<"$concurrency" | sort -n | tail -1)
+    peer="llama-server -np $slots"
+    start_server llama.cpp "$llamacpp_port" "$results/llamacpp-server.log" \
+        "$LLAMA_SERVER" -m "$model" -a "$name" -t "$threads" -tb "$threads" -np "$slots" -c $(( slots * n_ctx )) \
+        --host "$host" --port "$llamacpp_port"
+else
+    peer="llama-cpp-python's server"
+    start_server llama.cpp "$llamacpp_port" "$results/llamacpp-server.log" \
+        "$py" Benchmarks/llamacpp_server.py --model "$model" --model_alias "$name" \
+        --n_threads "$threads" --n_threads_batch "$threads" --n_ctx "$n_ctx" --interrupt_requests False \
+        --host "$host" --port "$llamacpp_port"
+fi
 run_levels llamacpp "$llamacpp_port"
 stop_server
 
 # The table; a non-zero exit when a request failed or came back short.
 status=0
-"$py" Benchmarks/serve_compare.py "$results" --model "$name" --threads "$threads" | tee "$results/table.txt" || status=$?
+"$py" Benchmarks/serve_compare.py "$results" --model "$name" --threads "$threads" --peer "$peer" | tee "$results/table.txt" || status=$?
 echo "results: $results" >&2
 exit "$status"
