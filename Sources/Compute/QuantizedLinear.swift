@@ -104,7 +104,7 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// Q5_0, in `quant_repack_x8.c`'s measurement); itself for other types, and when the rows are
     /// not a multiple of 8 or a Q8_0 quant is -128.
     public func repackedForDecode() -> QuantizedMatrix {
-        guard [.q4_0, .q5_0, .q8_0].contains(type), layout == .rows, rows % 8 == 0, rows > 0 else { return self }
+        guard sl_quant_x8_group_block_bytes(Int32(type.rawValue)) > 0, layout == .rows, rows % 8 == 0, rows > 0 else { return self }
         let storage = QuantizedStorage(count: bytes.count)
         guard sl_quant_repack_x8(Int32(type.rawValue), bytes.baseAddress!, rows, cols, storage.pointer) == bytes.count else { return self }
         return QuantizedMatrix(type: type, rows: rows, cols: cols, bytes: UnsafeRawBufferPointer(start: storage.pointer, count: storage.count),

@@ -4,6 +4,7 @@
 // (by ones, or by the sub-block scale for the K types), one float scale per block or super-block.
 // Offsets (-8, -16, K-type mins, -32) are applied through the activation block sums.
 #include "ShardlineKernels.h"
+#include "quant_blocks.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
@@ -35,29 +36,11 @@ INL float h2f(uint16_t h) {
 
 INL __m256i load256(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
 
-/// 32 bytes, byte j = 0x10 if bit j of `bits` is set, else 0.
-INL __m256i bits_to_0x10(uint32_t bits) {
-    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-                                            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-    const __m256i bitsel = _mm256_set1_epi64x(0x8040201008040201LL);
-    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), spread);
-    v = _mm256_cmpeq_epi8(_mm256_and_si256(v, bitsel), bitsel);
-    return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
-}
-
 // ------------------------------------------------------------------ 32-element blocks
 
 /// The 32 quants of a Q4_0/Q5_0 block as signed bytes (q - 8 or q - 16).
 INL __m256i unpack_q4q5_0(const uint8_t *wb, const int five) {
-    const __m128i raw = _mm_loadu_si128((const __m128i *)(wb + (five ? 6 : 2)));
-    __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), _mm256_set1_epi8(0x0f));
-    if (five) {
-        uint32_t qh;
-        memcpy(&qh, wb + 2, 4);
-        q = _mm256_or_si256(q, bits_to_0x10(qh));
-        return _mm256_sub_epi8(q, _mm256_set1_epi8(16));
-    }
-    return _mm256_sub_epi8(q, _mm256_set1_epi8(8));
+    return _mm256_sub_epi8(sl_q4q5_0_quants(wb, five), _mm256_set1_epi8(five ? 16 : 8));
 }
 
 INL __m256i unpack_q8_0(const uint8_t *wb, const int five) { (void)five; return load256(wb + 2); }
@@ -114,7 +97,6 @@ INL void rows_q45_K(const void *w, size_t n, const uint8_t *x, size_t xs, float 
                     const int NR, const int five) {
     const size_t nb = n / 256;
     const size_t bbytes = five ? sizeof(sl_block_q5_K) : sizeof(sl_block_q4_K);
-    const __m256i m4 = _mm256_set1_epi8(0x0f), one8 = _mm256_set1_epi8(1);
     __m256 acc[4];
     float corr[4];
     for (int k = 0; k < NR; k++) { acc[k] = _mm256_setzero_ps(); corr[k] = 0; }
@@ -124,11 +106,8 @@ INL void rows_q45_K(const void *w, size_t n, const uint8_t *x, size_t xs, float 
         memcpy(&dbits, wb, 2);
         memcpy(&mbits, wb + 2, 2);
         const float d = h2f(dbits), dmin = h2f(mbits);
-        uint32_t a32, b32, c32;
-        memcpy(&a32, wb + 4, 4); memcpy(&b32, wb + 8, 4); memcpy(&c32, wb + 12, 4);
-        const uint32_t s0 = a32 & 0x3f3f3f3fu, m0 = b32 & 0x3f3f3f3fu;
-        const uint32_t s1 = (c32 & 0x0f0f0f0fu) | ((a32 >> 2) & 0x30303030u);
-        const uint32_t m1 = ((c32 >> 4) & 0x0f0f0f0fu) | ((b32 >> 2) & 0x30303030u);
+        uint32_t s0, s1, m0, m1;
+        sl_k_scale_words(wb + 4, &s0, &s1, &m0, &m1);
         const __m128i mins = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)m1, (int)m0));
         const __m256i scales = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)s1, (int)s0)));
         const uint8_t *qs = wb + (five ? 48 : 16);
@@ -138,13 +117,8 @@ INL void rows_q45_K(const void *w, size_t n, const uint8_t *x, size_t xs, float 
         __m256i isum[4];
         for (int k = 0; k < NR; k++) isum[k] = _mm256_setzero_si256();
         for (int j = 0; j < 4; j++) {
-            const __m256i raw = load256(qs + 32 * j);
-            __m256i lo = _mm256_and_si256(raw, m4);
-            __m256i hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
-            if (five) {
-                lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one8), 4));
-                hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one8), 4));
-            }
+            __m256i lo, hi;
+            sl_q45_K_quants(load256(qs + 32 * j), hbits, j, five, &lo, &hi);
             const __m256i slo = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)((4 * j) | ((4 * j + 1) << 8))));
             const __m256i shi = _mm256_shuffle_epi8(scales, _mm256_set1_epi16((short)((4 * j + 2) | ((4 * j + 3) << 8))));
             for (int k = 0; k < NR; k++) {
@@ -170,7 +144,6 @@ INL void rows_q45_K(const void *w, size_t n, const uint8_t *x, size_t xs, float 
 /// Σ scale·32·bsum, one `madd` of the 16 scales with the 16 activation sums.
 INL void rows_q6_K(const void *w, size_t n, const uint8_t *x, size_t xs, float *out, size_t os, const int NR) {
     const size_t nb = n / 256;
-    const __m256i m4 = _mm256_set1_epi8(0x0f), m3 = _mm256_set1_epi8(3);
     __m256 acc[4];
     for (int k = 0; k < NR; k++) acc[k] = _mm256_setzero_ps();
     const sl_block_q6_K *b = w;
@@ -184,13 +157,8 @@ INL void rows_q6_K(const void *w, size_t n, const uint8_t *x, size_t xs, float *
             isum[k] = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(off, 5));
         }
         for (int h = 0; h < 2; h++) {
-            const __m256i q0 = load256(b->ql + 64 * h), q1 = load256(b->ql + 64 * h + 32);
-            const __m256i qh = load256(b->qh + 32 * h);
             __m256i e[4];
-            e[0] = _mm256_or_si256(_mm256_and_si256(q0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
-            e[1] = _mm256_or_si256(_mm256_and_si256(q1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4));
-            e[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m3), 4));
-            e[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4));
+            sl_q6_K_quants(b, h, e);
             // scales 8h..8h+7 as int16 in both 128-bit lanes; group g uses 2g (low lane), 2g+1 (high lane)
             const __m256i sh = _mm256_broadcastsi128_si256(_mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)(b->scales + 8 * h))));
             for (int g = 0; g < 4; g++) {

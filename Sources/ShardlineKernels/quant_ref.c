@@ -1,6 +1,7 @@
 // Quantized formats: sizes, reference dequantization, activation quantization, the portable row
 // kernels and the matrix driver that picks the AVX2 kernels (quant_avx2.c) at run time.
 #include "ShardlineKernels.h"
+#include "quant_blocks.h"
 #include <string.h>
 
 _Static_assert(sizeof(sl_block_q4_0) == 18, "q4_0 block");
@@ -93,15 +94,10 @@ static inline int round_nearest(float v) {
     return (i & 0x7fffff) - 0x400000;
 }
 
-/// The 6-bit scales and mins of a Q4_K/Q5_K super-block: words a = bytes 0..3, b = 4..7, c = 8..11.
-/// sc[0..3] = a & 63, m[0..3] = b & 63, sc[4..7] = c low nibbles | a top bits << 4,
-/// m[4..7] = c high nibbles | b top bits << 4.
+/// The 6-bit scales and mins of a Q4_K/Q5_K super-block (layout in quant_blocks.h).
 static inline void k_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[8]) {
-    uint32_t a, b, c;
-    memcpy(&a, q, 4); memcpy(&b, q + 4, 4); memcpy(&c, q + 8, 4);
-    uint32_t s0 = a & 0x3f3f3f3fu, m0 = b & 0x3f3f3f3fu;
-    uint32_t s1 = (c & 0x0f0f0f0fu) | ((a >> 2) & 0x30303030u);
-    uint32_t m1 = ((c >> 4) & 0x0f0f0f0fu) | ((b >> 2) & 0x30303030u);
+    uint32_t s0, s1, m0, m1;
+    sl_k_scale_words(q, &s0, &s1, &m0, &m1);
     memcpy(sc, &s0, 4); memcpy(sc + 4, &s1, 4);
     memcpy(mn, &m0, 4); memcpy(mn + 4, &m1, 4);
 }

@@ -14,6 +14,7 @@
 //    chunks 0..7 (bit j for chunk j), so one shift and mask give a chunk's 0x10s. Quants stay
 //    unsigned (0..15, 0..31); the -8/-16 offset goes through the activation block's sum.
 #include "ShardlineKernels.h"
+#include "quant_blocks.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,15 +163,12 @@ TGT static void q8_avx2(const uint8_t *w, size_t n, size_t g0, size_t g1, const 
     }
 }
 
-/// Chunk j's 0x10 bits from the Q5_0 high-bit plane (bit j of each byte moved to bit 4).
-#define HIGH_BITS(plane, j) _mm256_and_si256((j) < 4 ? _mm256_slli_epi16(plane, 4 - (j)) : _mm256_srli_epi16(plane, (j) - 4), m10)
-
 /// Q4_0/Q5_0: unsigned quants, so maddubs(w, x) directly; sums of 4 chunks fit in int16
 /// (31 * 127 * 2 * 4 < 32768).
 TGT static void q45_avx2(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, size_t m,
                          float *y, size_t ldy, const int five) {
     const size_t nb = n / 32, xrow = nb * sizeof(sl_act_q8_32), gb = five ? 16 + 128 + 32 : 16 + 128;
-    const __m256i ones = _mm256_set1_epi16(1), m4 = _mm256_set1_epi8(0x0f), m10 = _mm256_set1_epi8(0x10);
+    const __m256i ones = _mm256_set1_epi16(1), m4 = _mm256_set1_epi8(0x0f);
     const __m256 offset = _mm256_set1_ps(five ? 16.0f : 8.0f);
     for (size_t g = g0; g < g1; g++) {
         for (size_t c = 0; c < m; c++) {
@@ -185,8 +183,8 @@ TGT static void q45_avx2(const uint8_t *w, size_t n, size_t g0, size_t g1, const
                     const __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * j));
                     __m256i ql = _mm256_and_si256(v, m4), qh = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
                     if (five) {
-                        ql = _mm256_or_si256(ql, HIGH_BITS(plane, j));
-                        qh = _mm256_or_si256(qh, HIGH_BITS(plane, j + 4));
+                        ql = _mm256_or_si256(ql, sl_x8_high_bits(plane, j));
+                        qh = _mm256_or_si256(qh, sl_x8_high_bits(plane, j + 4));
                     }
                     lo16 = _mm256_add_epi16(lo16, _mm256_maddubs_epi16(ql, _mm256_set1_epi32(xq[j])));
                     hi16 = _mm256_add_epi16(hi16, _mm256_maddubs_epi16(qh, _mm256_set1_epi32(xq[j + 4])));

@@ -13,6 +13,7 @@
 // `sign`. Activations keep the row kernels' formats (q8_32 for the 32-element types, q8_K for
 // the K types), so every integer block dot is exactly the row kernels'.
 #include "ShardlineKernels.h"
+#include "quant_blocks.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,20 +65,9 @@ typedef struct {
     float *d, *dmin;             // kind 1, per super-block
 } row_unpacked;
 
-/// 32 bytes, byte j = 0x10 if bit j of `bits` is set, else 0.
-INL __m256i bits_to_0x10(uint32_t bits) {
-    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-                                            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-    const __m256i bitsel = _mm256_set1_epi64x(0x8040201008040201LL);
-    __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits), spread);
-    v = _mm256_cmpeq_epi8(_mm256_and_si256(v, bitsel), bitsel);
-    return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
-}
-
 INL void store32(uint8_t *p, __m256i v) { _mm256_storeu_si256((__m256i *)p, v); }
 
 TGT static void unpack_row(int type, const uint8_t *w, size_t n, row_unpacked *u) {
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
     switch (type) {
     case SL_QTYPE_Q4_0: case SL_QTYPE_Q5_0: {
         const int five = type == SL_QTYPE_Q5_0;
@@ -85,14 +75,7 @@ TGT static void unpack_row(int type, const uint8_t *w, size_t n, row_unpacked *u
         for (size_t b = 0; b < n / 32; b++, w += bb) {
             uint16_t d;
             memcpy(&d, w, 2);
-            const __m128i raw = _mm_loadu_si128((const __m128i *)(w + (five ? 6 : 2)));
-            __m256i q = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), m4);
-            if (five) {
-                uint32_t qh;
-                memcpy(&qh, w + 2, 4);
-                q = _mm256_or_si256(q, bits_to_0x10(qh));
-            }
-            store32(u->q + 32 * b, q);
+            store32(u->q + 32 * b, sl_q4q5_0_quants(w, five));
             u->scale[b] = tile_h2f(d);
             u->min[b] = -(five ? 16.0f : 8.0f) * u->scale[b];
         }
@@ -110,29 +93,21 @@ TGT static void unpack_row(int type, const uint8_t *w, size_t n, row_unpacked *u
     case SL_QTYPE_Q4_K: case SL_QTYPE_Q5_K: {
         const int five = type == SL_QTYPE_Q5_K;
         const size_t bb = five ? sizeof(sl_block_q5_K) : sizeof(sl_block_q4_K);
-        const __m256i one8 = _mm256_set1_epi8(1);
         for (size_t i = 0; i < n / 256; i++, w += bb) {
             uint16_t d, dm;
             memcpy(&d, w, 2);
             memcpy(&dm, w + 2, 2);
             u->d[i] = tile_h2f(d);
             u->dmin[i] = tile_h2f(dm);
-            uint32_t a, b, c;
-            memcpy(&a, w + 4, 4); memcpy(&b, w + 8, 4); memcpy(&c, w + 12, 4);
-            const uint32_t s0 = a & 0x3f3f3f3fu, m0 = b & 0x3f3f3f3fu;
-            const uint32_t s1 = (c & 0x0f0f0f0fu) | ((a >> 2) & 0x30303030u);
-            const uint32_t m1 = ((c >> 4) & 0x0f0f0f0fu) | ((b >> 2) & 0x30303030u);
+            uint32_t s0, s1, m0, m1;
+            sl_k_scale_words(w + 4, &s0, &s1, &m0, &m1);
             uint8_t sc[8], mn[8];
             memcpy(sc, &s0, 4); memcpy(sc + 4, &s1, 4); memcpy(mn, &m0, 4); memcpy(mn + 4, &m1, 4);
             const uint8_t *qs = w + (five ? 48 : 16);
             const __m256i hbits = five ? _mm256_loadu_si256((const __m256i *)(w + 16)) : _mm256_setzero_si256();
             for (int j = 0; j < 4; j++) {
-                const __m256i raw = _mm256_loadu_si256((const __m256i *)(qs + 32 * j));
-                __m256i lo = _mm256_and_si256(raw, m4), hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), m4);
-                if (five) {
-                    lo = _mm256_or_si256(lo, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j), one8), 4));
-                    hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * j + 1), one8), 4));
-                }
+                __m256i lo, hi;
+                sl_q45_K_quants(_mm256_loadu_si256((const __m256i *)(qs + 32 * j)), hbits, j, five, &lo, &hi);
                 store32(u->q + 256 * i + 64 * j, lo);
                 store32(u->q + 256 * i + 64 * j + 32, hi);
             }
@@ -144,20 +119,14 @@ TGT static void unpack_row(int type, const uint8_t *w, size_t n, row_unpacked *u
         return;
     }
     case SL_QTYPE_Q6_K: {
-        const __m256i m3 = _mm256_set1_epi8(3), off = _mm256_set1_epi8(32);
+        const __m256i off = _mm256_set1_epi8(32);
         const sl_block_q6_K *blk = (const sl_block_q6_K *)w;
         for (size_t i = 0; i < n / 256; i++, blk++) {
             u->d[i] = tile_h2f(blk->d);
             u->dmin[i] = 0;
             for (int h = 0; h < 2; h++) {
-                const __m256i q0 = _mm256_loadu_si256((const __m256i *)(blk->ql + 64 * h));
-                const __m256i q1 = _mm256_loadu_si256((const __m256i *)(blk->ql + 64 * h + 32));
-                const __m256i qh = _mm256_loadu_si256((const __m256i *)(blk->qh + 32 * h));
                 __m256i e[4];
-                e[0] = _mm256_or_si256(_mm256_and_si256(q0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
-                e[1] = _mm256_or_si256(_mm256_and_si256(q1, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), m3), 4));
-                e[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q0, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), m3), 4));
-                e[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q1, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4));
+                sl_q6_K_quants(blk, h, e);
                 for (int g = 0; g < 4; g++) store32(u->q + 256 * i + 128 * h + 32 * g, _mm256_sub_epi8(e[g], off));
             }
             for (int j = 0; j < 8; j++) {
@@ -247,7 +216,7 @@ TGT static void pack_tile(int type, const tile_format *f, const uint8_t *w, size
 TGT static void pack_tile_x8(int type, const tile_format *f, const uint8_t *g, size_t n, uint8_t *tile) {
     const tile_sizes ts = tile_sizes_of(f, n);
     const size_t gb = sl_quant_x8_group_block_bytes(type);
-    const __m256i m4 = _mm256_set1_epi8(0x0f), m10 = _mm256_set1_epi8(0x10);
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
     const float offset = type == SL_QTYPE_Q4_0 ? -8.0f : (type == SL_QTYPE_Q5_0 ? -16.0f : 0.0f);
     for (size_t b = 0; b < n / 32; b++, g += gb) {
         uint8_t *qt = tile + ts.quants + 256 * b;
@@ -263,8 +232,8 @@ TGT static void pack_tile_x8(int type, const tile_format *f, const uint8_t *g, s
                 const __m256i v = _mm256_loadu_si256((const __m256i *)(g + 16 + 32 * j));
                 __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
                 if (type == SL_QTYPE_Q5_0) {
-                    lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(plane, 4 - j), m10));
-                    hi = _mm256_or_si256(hi, _mm256_and_si256(_mm256_srli_epi16(plane, j), m10));
+                    lo = _mm256_or_si256(lo, sl_x8_high_bits(plane, j));
+                    hi = _mm256_or_si256(hi, sl_x8_high_bits(plane, j + 4));
                 }
                 store32(qt + 32 * j, lo);
                 store32(qt + 32 * (j + 4), hi);

@@ -91,6 +91,8 @@ float sl_f16_to_f32(uint16_t h);
 /// as the GGML rows. Returns the bytes written, or 0 (nothing usable) for another type, rows not
 /// a multiple of 8, or a Q8_0 quant of -128.
 size_t sl_quant_repack_x8(int type, const void *src, size_t rows, size_t n, void *dst);
+/// Bytes of one 32-column block of 8 repacked rows; 0 for a type with no repacked form.
+size_t sl_quant_x8_group_block_bytes(int type);
 /// Row r of a repacked matrix as f32.
 void sl_quant_x8_dequantize_row(int type, const void *w, size_t n, size_t r, float *y);
 /// As sl_quant_matmul for a repacked matrix (x: activation rows for `type`); r0 and r1 must be
@@ -104,9 +106,7 @@ int sl_quant_tile_supported(int type);
 int sl_quant_matmul_tiled(int type, const void *w, size_t n, size_t r0, size_t r1,
                           const void *x, size_t m, float *y, size_t ldy);
 
-// Internal: bytes of one 32-column block of 8 repacked rows (0: no repacked form), and the tile
-// kernels over repacked rows (r0, r1 multiples of 8).
-size_t sl_quant_x8_group_block_bytes(int type);
+// Internal: the tile kernels over repacked rows (r0, r1 multiples of 8).
 int sl_quant_x8_matmul_tiled(int type, const void *w, size_t n, size_t r0, size_t r1,
                              const void *x, size_t m, float *y, size_t ldy);
 
