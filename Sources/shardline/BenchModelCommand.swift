@@ -40,11 +40,9 @@ struct BenchModelCommand: AsyncParsableCommand {
         scheduler.maxModelLen = max(promptTokens, 64) + decodeTokens + 8
         scheduler.maxNumBatchedTokens = max(promptTokens, 2048)
         let llm = try LocalEngine.make(bundle: bundle, cache: cache, scheduler: scheduler)
-        let vocab = bundle.config.vocabSize
-        // Ordinary ids, away from the specials at the start of most vocabularies.
-        let base = min(1000, vocab / 2), span = min(vocab, 20_000) - base
         func prompt(_ n: Int, _ seed: Int) -> [Int] {
-            [bundle.tokenizer.bosTokenId ?? base] + (1..<n).map { base + ($0 * 7919 + seed * 104_729) % span }
+            let ids = SyntheticLoad.promptIds(count: n, seed: seed, vocabSize: bundle.config.vocabSize)
+            return [bundle.tokenizer.bosTokenId ?? ids[0]] + ids.dropFirst()
         }
         var params = SamplingParams.greedy
         params.ignoreEOS = true
@@ -83,23 +81,8 @@ struct BenchModelCommand: AsyncParsableCommand {
                      bandwidth / 1e9, roofline, 100 * median(decode1) / roofline))
     }
 
-    /// Tokens per second over the decode steps only (after every sequence has its first token).
     private func decodeRate(_ llm: LLMEngine, prompts: [[Int]], params: SamplingParams) throws -> Double {
-        var p = params
-        p.maxTokens = decodeTokens + 1
-        for prompt in prompts { try llm.addRequest(promptTokenIds: prompt, params: p) }
-        var started = Set<RequestID>(), generated = 0
-        var t0 = Date()
-        while llm.hasUnfinishedRequests {
-            for out in try llm.step() {
-                if started.insert(out.requestId).inserted {
-                    if started.count == prompts.count { t0 = Date(); generated = 0 }
-                } else {
-                    generated += out.outputs.reduce(0) { $0 + $1.deltaTokenIds.count }
-                }
-            }
-        }
-        return Double(generated) / Date().timeIntervalSince(t0)
+        try SyntheticLoad.decodeRate(llm, prompts: prompts, params: params, decodeTokens: decodeTokens)
     }
 
     private func llamaCpp(python: String, threads: Int) throws -> (prefill: Double, decode: Double, aggregate: [Int: Double]) {
@@ -125,11 +108,6 @@ struct BenchModelCommand: AsyncParsableCommand {
         for b in batches { aggregate[b] = (json["aggregate_\(b)_tok_s"] as? [String: Double])?["median"] }
         return (prefill, decode, aggregate)
     }
-}
-
-private func median(_ xs: [Double]) -> Double {
-    let s = xs.sorted()
-    return s.isEmpty ? 0 : (s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2)
 }
 
 private func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count) }

@@ -77,8 +77,8 @@ struct CalibrateCommand: ParsableCommand {
             print("requests  measure               measured   predicted   predicted/measured")
             for count in counts {
                 let trials = try (0..<runs).map { _ in try runEngine(llm, requests: count, vocab: bundle.config.vocabSize, outputTokens: outputLen) }
-                func median(_ f: (Result) -> Double) -> Double { trials.map(f).sorted()[trials.count / 2] }
-                let measured = Result(throughput: median(\.throughput), ttft: median(\.ttft), tpot: median(\.tpot), step: median(\.step))
+                let measured = Result(throughput: median(trials.map(\.throughput)), ttft: median(trials.map(\.ttft)),
+                                      tpot: median(trials.map(\.tpot)), step: median(trials.map(\.step)))
                 let report = try Simulator(costModel: cost, scheduler: scheduler, numBlocks: max(plan.numBlocksPerReplica, count * (maxLen / 16 + 1)))
                     .run(Workload(numRequests: count, arrivals: .allAtOnce, promptLength: .fixed(inputLen), outputLength: .fixed(outputLen)))
                 let predicted = Result(throughput: report.outputTokenThroughput, ttft: report.ttft.mean, tpot: report.tpot.mean,

@@ -56,8 +56,7 @@ enum ModelDeviceProfile {
         scheduler.maxModelLen = prefillTokens + 64
         scheduler.maxNumBatchedTokens = prefillTokens
         let llm = try LocalEngine.make(bundle: bundle, cache: cache, scheduler: scheduler)
-        let base = min(1000, bundle.config.vocabSize / 2), span = min(20_000, bundle.config.vocabSize - base)
-        func prompt(_ n: Int, _ seed: Int) -> [Int] { (0..<n).map { base + ($0 * 7919 + seed * 104_729) % span } }
+        func prompt(_ n: Int, _ seed: Int) -> [Int] { SyntheticLoad.promptIds(count: n, seed: seed, vocabSize: bundle.config.vocabSize) }
         var params = SamplingParams.greedy
         params.ignoreEOS = true
         var decode: [Double] = [], prefill: [Double] = []
@@ -66,18 +65,8 @@ enum ModelDeviceProfile {
             let t0 = Date()
             _ = try llm.generate([prompt(prefillTokens, run)], params: params)
             prefill.append(Date().timeIntervalSince(t0))
-            params.maxTokens = 65
-            try llm.addRequest(promptTokenIds: prompt(16, run + 10), params: params)
-            var steps = 0, start = Date()
-            while llm.hasUnfinishedRequests {
-                _ = try llm.step()
-                steps += 1
-                if steps == 1 { start = Date() }
-            }
-            decode.append(Date().timeIntervalSince(start) / Double(steps - 1))
+            decode.append(1 / (try SyntheticLoad.decodeRate(llm, prompts: [prompt(16, run + 10)], params: params, decodeTokens: 64)))
         }
         return Timings(decodeStepSeconds: median(decode), prefillSeconds: median(prefill), prefillTokens: prefillTokens)
     }
 }
-
-private func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }

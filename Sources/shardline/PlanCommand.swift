@@ -84,12 +84,11 @@ struct PlanCommand: ParsableCommand {
             do { bundle = try ModelBundle.load(path: model) } catch { throw CLIError("\(error)") }
             let timings = try ModelDeviceProfile.measure(model: model, devices: devicesPerHost)
             let template = try JSONDecoder().decode(GPUSpec.self, from: Data(generic.utf8))
-            let fitted: GPUSpec
+            var spec: GPUSpec
             do {
-                fitted = try DeviceFit.fit(timings, spec: try ModelSpec(bundle: bundle, path: model), quantization: quant,
+                spec = try DeviceFit.fit(timings, spec: try ModelSpec(bundle: bundle, path: model), quantization: quant,
                                         template: template, link: try Catalog.load().intraNodeLink(for: template))
             } catch let e as DeviceFitError { throw CLIError(e.description) }
-            var spec = fitted
             spec.note = String(format: "rates fitted to %@ (--quantization %@) run by this engine, %d device(s) at once: decode step %.1f ms at batch 1, %d-token prefill %.0f ms; no efficiency factor applies (measured)",
                                  URL(fileURLWithPath: model).lastPathComponent, quant.rawValue, devicesPerHost,
                                  timings.decodeStepSeconds * 1e3, timings.prefillTokens, timings.prefillSeconds * 1e3)

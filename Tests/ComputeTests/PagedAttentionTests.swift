@@ -27,17 +27,24 @@ import Testing
         }
     }
 
+    /// Random keys and values for positions 0..<positions, written to the slots `table` maps them to.
+    func writeRandom(_ cache: PagedKVCache, positions: Int, table: [Int32], _ rng: inout SeededRandom) -> (k: [[Float]], v: [[Float]]) {
+        let width = cache.numKVHeads * cache.headDim, blockSize = cache.blockSize
+        let k = (0..<positions).map { _ in (0..<width).map { _ in rng.next() } }
+        let v = (0..<positions).map { _ in (0..<width).map { _ in rng.next() } }
+        let slots = (0..<positions).map { table[$0 / blockSize] * Int32(blockSize) + Int32($0 % blockSize) }
+        cache.write(keys: Tensor(shape: [positions, width], values: k.flatMap { $0 }),
+                    values: Tensor(shape: [positions, width], values: v.flatMap { $0 }), slotMapping: slots)
+        return (k, v)
+    }
+
     @Test(arguments: [nil, 3] as [Int?])
     func matchesDenseReferenceOnScatteredBlocks(window: Int?) {
         var rng = SeededRandom(seed: 11)
         let numHeads = 4, numKV = 2, headDim = 8, blockSize = 2, total = 7, first = 4
         let cache = PagedKVCache(numBlocks: 8, blockSize: blockSize, numKVHeads: numKV, headDim: headDim)
         let table: [Int32] = [6, 1, 7, 3]
-        let k = (0..<total).map { _ in (0..<numKV * headDim).map { _ in rng.next() } }
-        let v = (0..<total).map { _ in (0..<numKV * headDim).map { _ in rng.next() } }
-        let slots = (0..<total).map { table[$0 / blockSize] * Int32(blockSize) + Int32($0 % blockSize) }
-        cache.write(keys: Tensor(shape: [total, numKV * headDim], values: k.flatMap { $0 }),
-                    values: Tensor(shape: [total, numKV * headDim], values: v.flatMap { $0 }), slotMapping: slots)
+        let (k, v) = writeRandom(cache, positions: total, table: table, &rng)
         let q = (first..<total).map { _ in (0..<numHeads * headDim).map { _ in rng.next() } }
         let out = pagedAttention(
             queries: Tensor(shape: [q.count, numHeads * headDim], values: q.flatMap { $0 }), cache: cache,
@@ -62,11 +69,7 @@ import Testing
         for (total, first) in shapes {
             var table: [Int32] = []
             for _ in 0..<((total + blockSize - 1) / blockSize) { table.append(nextBlock); nextBlock -= 1 }  // scattered, descending
-            let k = (0..<total).map { _ in (0..<numKV * headDim).map { _ in rng.next() } }
-            let v = (0..<total).map { _ in (0..<numKV * headDim).map { _ in rng.next() } }
-            let slots = (0..<total).map { table[$0 / blockSize] * Int32(blockSize) + Int32($0 % blockSize) }
-            cache.write(keys: Tensor(shape: [total, numKV * headDim], values: k.flatMap { $0 }),
-                        values: Tensor(shape: [total, numKV * headDim], values: v.flatMap { $0 }), slotMapping: slots)
+            let (k, v) = writeRandom(cache, positions: total, table: table, &rng)
             let q = (first..<total).map { _ in (0..<numHeads * headDim).map { _ in rng.next() } }
             sequences.append(AttentionSequence(queryRows: queries.count..<(queries.count + q.count), firstPosition: first, blockTable: table))
             queries += q
