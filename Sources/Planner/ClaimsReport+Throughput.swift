@@ -148,14 +148,4 @@ extension ClaimsReport {
         return Finding(ours: "PP=8 RTX = \(format(ratio * 100, 0))% of DGX TP=8", verdict: point(ratio, 1),
                        why: "Llama 3.1 70B FP16, \(c) concurrent (\(shape)), 'comparable' = within 15%: 8 × RTX PRO 6000 PP=8 \(format(rtx.outputTokenThroughput, 0)) vs 8 × H100 SXM TP=8 \(format(dgx.outputTokenThroughput, 0)) tok/s. H100 has \(format(h100.memoryBandwidthGBps / rtxGPU.memoryBandwidthGBps, 1))× the memory bandwidth and \(format((h100.bf16DenseTFLOPS ?? 0) / (rtxGPU.bf16DenseTFLOPS ?? 1), 1))× the BF16 FLOPs per GPU, and PP re-reads each stage's weights for every micro-batch; even TP=2 × DP=4 on the RTX box reaches \(format(dpRatio * 100, 0))%.")
     }
-
-    static func t10(_ k: ClaimsKit) throws -> Finding {
-        // Evidence of what is missing, read from the simulator's own workload generator.
-        let w = Workload(numRequests: 2, arrivals: .allAtOnce, promptLength: .fixed(64), outputLength: .fixed(1))
-        let vocab = try k.model("llama-3.1-8b").vocabSize
-        let a = w.promptTokens(request: 0, count: 64, vocabSize: vocab), b = w.promptTokens(request: 1, count: 64, vocabSize: vocab)
-        let shared = zip(a, b).prefix { $0 == $1 }.count
-        return Finding(ours: "not simulated", verdict: .cannotCheck,
-                       why: "Needs a multi-replica simulation with a request router and shared-prefix workloads: the Simulator runs one replica, and its workload gives every request distinct prompt tokens (requests 0 and 1 share \(shared) leading tokens), so prefix-cache hits and routing never occur. The upper bound on prefill saved is P/(P+U) of prompt tokens.")
-    }
 }

@@ -46,6 +46,14 @@ public struct CostModel: Sendable {
         stageRanges = layout.stageLayerRanges(numLayers: memory.model.numLayers)
     }
 
+    /// The same layout at the device's alone rates (`GPUSpec.alone`); nil when it has none.
+    public var alone: CostModel? {
+        guard let gpu = memory.gpu.runningAlone else { return nil }
+        var m = memory
+        m.gpu = gpu
+        return CostModel(memory: m, layout: layout, cluster: cluster, intraNodeLink: intraNodeLink, interNodeLink: interNodeLink)
+    }
+
     var model: ModelSpec { memory.model }
     var params: ParameterCount { memory.params }
     var gemmPeak: Double { memory.quantization.peakFLOPS(on: memory.gpu) }

@@ -39,9 +39,40 @@ public struct GPUSpec: Sendable, Codable, Equatable {
     /// True for a device whose rates were measured by running Shardline on it (achieved rates,
     /// not datasheet peaks): the cost model applies no efficiency factor to its GEMMs.
     public var measured: Bool?
+    /// A measured device's rates while the other devices of its host are idle. The main rates
+    /// are measured with every device of the host busy at once; devices that share cores and a
+    /// memory bus (our CPU workers) run faster alone, as a pipeline stage does while a single
+    /// request is on another stage.
+    public var alone: AloneRates?
+
+    public struct AloneRates: Sendable, Codable, Equatable {
+        public var memoryBandwidthGBps: Double
+        public var denseTFLOPS: Double
+
+        public init(memoryBandwidthGBps: Double, denseTFLOPS: Double) {
+            self.memoryBandwidthGBps = memoryBandwidthGBps
+            self.denseTFLOPS = denseTFLOPS
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case memoryBandwidthGBps = "memory_bandwidth_gbps"
+            case denseTFLOPS = "dense_tflops"
+        }
+    }
+
+    /// This device with its alone rates as its rates (nil when it has none).
+    public var runningAlone: GPUSpec? {
+        guard let alone else { return nil }
+        var g = self
+        g.memoryBandwidthGBps = alone.memoryBandwidthGBps
+        g.fp16DenseTFLOPS = alone.denseTFLOPS
+        g.bf16DenseTFLOPS = alone.denseTFLOPS
+        g.alone = nil
+        return g
+    }
 
     enum CodingKeys: String, CodingKey {
-        case id, name, nvlink, source, note, measured
+        case id, name, nvlink, source, note, measured, alone
         case memoryBytes = "memory_bytes_nominal"
         case memoryBandwidthGBps = "memory_bandwidth_gbps"
         case fp16DenseTFLOPS = "fp16_dense_tflops"

@@ -41,12 +41,14 @@ public struct SimulationReport: Sendable, Codable, Equatable {
     public var tpot: LatencySummary
     public var itl: LatencySummary
     public var e2e: LatencySummary
-    /// Per pipeline stage: busy seconds over the duration.
+    /// Per pipeline stage (replica by replica under data parallelism): busy seconds over the duration.
     public var stageBusyFraction: [Double]
     public var numPreemptions: Int
     public var numBatches: Int
     /// One slice per batch per stage, in simulated seconds; only when the simulator records a trace.
     public var stageSlices: [StageSlice]? = nil
+    /// Prompt tokens found in the prefix cache over prompt tokens looked up (vLLM's hit rate).
+    public var prefixCacheHitRate: Double? = nil
 }
 
 /// A batch's time on one pipeline stage (simulated seconds), for Chrome traces.

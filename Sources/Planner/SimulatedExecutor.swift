@@ -5,6 +5,12 @@ import Engine
 /// s−1 has finished b (plus the hand-off). `collect` moves the clock to the oldest batch's
 /// finish on the last stage, as a real collect would block until then.
 ///
+/// A measured device with alone rates (`GPUSpec.alone`: host devices that share cores and a
+/// memory bus) runs faster while no other stage of its host is busy; the rate of every running
+/// stage is re-decided whenever a stage starts or finishes, so a stage that begins alone slows
+/// down when the next batch reaches its neighbour. Without alone rates every stage runs at its
+/// cost-model time, start to finish.
+///
 /// @unchecked Sendable: driven by the one engine-loop thread, like the real executors.
 public final class SimulatedExecutor: Executor, @unchecked Sendable {
     public let numBlocks: Int
@@ -15,15 +21,38 @@ public final class SimulatedExecutor: Executor, @unchecked Sendable {
     /// end by max_tokens with ignore_eos.
     public let sampledTokenId: Int
 
-    private var stageFreeAt: [Double]
-    private var pending: [(batch: SchedulerOutput, finish: Double)] = []
+    /// Stage times at the alone rates. tp = 1 only: tensor-parallel ranks are always busy together.
+    private let aloneCostModel: CostModel?
+
+    /// A submitted batch: its stage times and progress.
+    private struct InFlight {
+        var batch: SchedulerOutput
+        var times: [Double]
+        var aloneTimes: [Double]?
+        var stageStart: [Double?]
+        var finish: Double?
+    }
+
+    /// A batch waiting for, or running on, a stage. `remaining` is in seconds at the shared rate.
+    private struct Job {
+        var id: Int
+        var readyAt: Double
+        var remaining: Double
+    }
+
+    private var batches: [Int: InFlight] = [:]
+    private var pending: [Int] = []
+    private var nextId = 0
+    /// One FIFO per stage; the head runs once it is ready.
+    private var queues: [[Job]]
+    /// How far the pipeline has been simulated (never past the clock's reading at a submit).
+    private var now = 0.0
+
     public private(set) var stageBusySeconds: [Double]
     public private(set) var batchesExecuted = 0
     /// Every batch's time on every stage, when `recordSlices` is set.
     public var recordSlices = false
     public private(set) var stageSlices: [StageSlice] = []
-    /// Per-batch (start on stage 0, finish on the last stage), for traces.
-    public private(set) var batchSpans: [(stepId: Int, start: Double, finish: Double, tokens: Int)] = []
 
     public init(costModel: CostModel, clock: VirtualClock, numBlocks: Int, vocabSize: Int, sampledTokenId: Int = 1) {
         self.costModel = costModel
@@ -31,46 +60,97 @@ public final class SimulatedExecutor: Executor, @unchecked Sendable {
         self.numBlocks = numBlocks
         self.vocabSize = vocabSize
         self.sampledTokenId = min(sampledTokenId, vocabSize - 1)
-        stageFreeAt = Array(repeating: 0, count: costModel.layout.pp)
+        aloneCostModel = costModel.layout.tp == 1 && costModel.layout.pp > 1 ? costModel.alone : nil
+        queues = Array(repeating: [], count: costModel.layout.pp)
         stageBusySeconds = Array(repeating: 0, count: costModel.layout.pp)
     }
 
     public var maxBatchesInFlight: Int { costModel.layout.pp }
 
     public func submit(_ batch: SchedulerOutput) throws {
+        // The host hands the batch over now; stage 0 takes it when it is done with the previous one.
+        advance(to: clock.now)
         let slices = batch.requests.map {
             BatchSlice(newTokens: $0.numTokens, contextLength: $0.startPosition + $0.numTokens, samples: $0.samples)
         }
         let times = costModel.stageTimes(slices)
-        // The host hands the batch over now; stage 0 takes it when it is done with the previous one.
-        var ready = clock.now
-        var start0 = ready
-        for s in 0..<times.count {
-            let start = max(stageFreeAt[s], ready)
-            if s == 0 { start0 = start }
-            let finish = start + times[s]
-            if recordSlices {
-                stageSlices.append(StageSlice(stage: s, batch: batch.stepId, tokens: batch.totalTokens,
-                                              decodeOnly: batch.requests.allSatisfy { $0.numTokens == 1 }, start: start, end: finish))
-            }
-            stageFreeAt[s] = finish
-            stageBusySeconds[s] += times[s]
-            ready = finish + costModel.pipelineSendTime(afterStage: s, tokens: batch.totalTokens)
-        }
-        let finish = stageFreeAt[times.count - 1]
-        pending.append((batch, finish))
-        batchSpans.append((batch.stepId, start0, finish, batch.totalTokens))
+        let id = nextId
+        nextId += 1
+        batches[id] = InFlight(batch: batch, times: times, aloneTimes: aloneCostModel?.stageTimes(slices),
+                               stageStart: Array(repeating: nil, count: times.count))
+        pending.append(id)
+        queues[0].append(Job(id: id, readyAt: clock.now, remaining: times[0]))
         batchesExecuted += 1
     }
 
     public func collect() throws -> ModelRunnerOutput {
-        guard !pending.isEmpty else { throw EngineError.executionFailed("collect with no batch in flight") }
-        let (batch, finish) = pending.removeFirst()
-        clock.advance(to: finish)
+        guard let id = pending.first else { throw EngineError.executionFailed("collect with no batch in flight") }
+        advance(to: .infinity, until: id)
+        pending.removeFirst()
+        let done = batches.removeValue(forKey: id)!
+        clock.advance(to: done.finish!)
         var sampled: [RequestID: SampledToken] = [:]
-        for request in batch.requests where request.samples {
+        for request in done.batch.requests where request.samples {
             sampled[request.id] = SampledToken(tokenId: sampledTokenId)
         }
         return ModelRunnerOutput(sampled: sampled)
+    }
+
+    /// Runs the pipeline up to `limit`, or until batch `id` leaves the last stage.
+    private func advance(to limit: Double, until id: Int? = nil) {
+        let cluster = costModel.cluster
+        while id.map({ batches[$0]?.finish == nil }) ?? true {
+            var running: [Int] = []
+            var nextReady = Double.infinity
+            for s in queues.indices {
+                guard let head = queues[s].first else { continue }
+                if head.readyAt <= now {
+                    if batches[head.id]!.stageStart[s] == nil { batches[head.id]!.stageStart[s] = now }
+                    running.append(s)
+                } else {
+                    nextReady = min(nextReady, head.readyAt)
+                }
+            }
+            // Shared-rate seconds done per second: above 1 for a stage alone on its host.
+            let rates = running.map { s -> Double in
+                let job = queues[s][0]
+                guard let alone = batches[job.id]!.aloneTimes?[s], alone > 0,
+                      !running.contains(where: { $0 != s && cluster.node(ofRank: $0) == cluster.node(ofRank: s) })
+                else { return 1 }
+                return max(1, batches[job.id]!.times[s] / alone)
+            }
+            // The next event: a stage finishing (those stages finish then, whatever rounding
+            // leaves of their work), a queued batch becoming ready, or the limit.
+            var next = min(limit, nextReady)
+            var finishing: [Int] = []
+            for (i, s) in running.enumerated() {
+                let done = now + queues[s][0].remaining / rates[i]
+                if done < next { next = done; finishing = [s] } else if done == next { finishing.append(s) }
+            }
+            guard next.isFinite else { return }  // nothing queued
+            let dt = max(0, next - now)
+            for (i, s) in running.enumerated() { queues[s][0].remaining -= rates[i] * dt }
+            now = max(now, next)
+            for s in finishing.sorted(by: >) { finishHead(of: s) }
+            let finished = !finishing.isEmpty
+            if !finished && next >= limit { return }
+        }
+    }
+
+    private func finishHead(of s: Int) {
+        let job = queues[s].removeFirst()
+        let b = batches[job.id]!
+        let start = b.stageStart[s]!
+        stageBusySeconds[s] += now - start
+        if recordSlices {
+            stageSlices.append(StageSlice(stage: s, batch: b.batch.stepId, tokens: b.batch.totalTokens,
+                                          decodeOnly: b.batch.requests.allSatisfy { $0.numTokens == 1 }, start: start, end: now))
+        }
+        if s + 1 < queues.count {
+            let ready = now + costModel.pipelineSendTime(afterStage: s, tokens: b.batch.totalTokens)
+            queues[s + 1].append(Job(id: job.id, readyAt: ready, remaining: b.times[s + 1]))
+        } else {
+            batches[job.id]!.finish = now
+        }
     }
 }

@@ -10,6 +10,9 @@ public struct Simulator: Sendable {
     public var numBlocks: Int
     /// Keep every batch's per-stage slice in the report (`simulate --trace-file`).
     public var recordTrace = false
+    /// Data parallel: whole engines, each with `numBlocks` of KV, behind one router.
+    public var replicas = 1
+    public var routing: RoutingPolicy = .roundRobin
 
     public init(costModel: CostModel, scheduler: SchedulerConfig, numBlocks: Int) {
         self.costModel = costModel
@@ -31,11 +34,12 @@ public struct Simulator: Sendable {
         if let bad = lengths.first(where: { $0.prompt + $0.output > config.maxModelLen }) {
             throw PlannerError.invalidRequest("a request of \(bad.prompt) prompt + \(bad.output) output tokens exceeds --max-model-len \(config.maxModelLen)")
         }
-        let clock = VirtualClock()
+        guard replicas >= 1 else { throw PlannerError.invalidRequest("a simulation needs at least one replica, got \(replicas)") }
         let vocab = costModel.memory.model.vocabSize
-        let executor = SimulatedExecutor(costModel: costModel, clock: clock, numBlocks: numBlocks + 1, vocabSize: vocab)
-        executor.recordSlices = recordTrace
-        let core = try EngineCore(config: config, executor: executor, clock: clock.closure)
+        let group = try (0..<replicas).map { _ in
+            try Replica(config: config, costModel: costModel, numBlocks: numBlocks, vocabSize: vocab, recordTrace: recordTrace)
+        }
+        var router = ReplicaRouter(replicas: replicas, policy: routing, blockSize: config.blockSize, rememberedBlocks: numBlocks)
 
         var arrivals = workload.arrivalTimes()
         var released = workload.numRequests
@@ -46,61 +50,75 @@ public struct Simulator: Sendable {
         var timelines: [Timeline] = []
         var completed = 0
 
-        func admitArrived() throws {
-            while nextIndex < released && arrivals[nextIndex] <= clock.now {
+        // Conservative discrete events: an arrival is routed once every busy replica's clock has
+        // reached it (so the router sees the loads of that moment); otherwise the busy replica
+        // furthest behind in time steps. One replica is the plain engine loop.
+        while completed < workload.numRequests {
+            let busy = group.indices.filter { group[$0].core.hasUnfinishedRequests }
+                .min { group[$0].clock.now < group[$1].clock.now }
+            if nextIndex < released && (busy == nil || arrivals[nextIndex] <= group[busy!].clock.now) {
                 let (prompt, output) = lengths[nextIndex]
                 var sampling = SamplingParams.greedy
                 sampling.maxTokens = output
                 sampling.ignoreEOS = true
                 sampling.seed = workload.seed &+ UInt64(nextIndex)
-                let request = Request(id: "sim-\(nextIndex)",
-                                      promptTokenIds: workload.promptTokens(request: nextIndex, count: prompt, vocabSize: vocab),
-                                      sampling: sampling, arrivalTime: arrivals[nextIndex])
-                try core.addRequest(request)
+                let tokens = workload.promptTokens(request: nextIndex, count: prompt, vocabSize: vocab)
+                let target = group[router.route(tokens, loads: group.map(\.load))]
+                target.clock.advance(to: arrivals[nextIndex])
+                try target.core.addRequest(Request(id: "sim-\(nextIndex)", promptTokenIds: tokens, sampling: sampling,
+                                                   arrivalTime: arrivals[nextIndex]))
                 timelines.append(Timeline(arrival: arrivals[nextIndex]))
                 nextIndex += 1
-            }
-        }
-
-        while completed < workload.numRequests {
-            try admitArrived()
-            if !core.hasUnfinishedRequests {
-                // Idle: jump to the next arrival.
-                guard nextIndex < released else {
-                    throw EngineError.executionFailed("simulation idle with \(workload.numRequests - completed) requests never released")
-                }
-                clock.advance(to: arrivals[nextIndex])
                 continue
             }
-            let before = clock.now
-            let outputs = try core.step()
+            guard let busy else {
+                throw EngineError.executionFailed("simulation idle with \(workload.numRequests - completed) requests never released")
+            }
+            let replica = group[busy]
+            let before = replica.clock.now
+            let outputs = try replica.core.step()
             // Latencies come from the outputs; the scheduler's event log would only grow.
-            _ = core.scheduler.drainEvents()
+            _ = replica.core.scheduler.drainEvents()
             for out in outputs {
                 guard let index = Int(out.requestId.dropFirst(4)) else { continue }
-                for _ in out.newTokenIds { timelines[index].tokenTimes.append(clock.now) }
+                for _ in out.newTokenIds { timelines[index].tokenTimes.append(replica.clock.now) }
                 if out.finishReason != nil {
-                    timelines[index].finish = clock.now
+                    timelines[index].finish = replica.clock.now
                     completed += 1
                     if case .closedLoop = workload.arrivals, released < workload.numRequests {
-                        arrivals[released] = clock.now
+                        arrivals[released] = replica.clock.now
                         released += 1
                     }
                 }
             }
-            if outputs.isEmpty && core.batchesInFlight == 0 && clock.now == before && core.hasUnfinishedRequests {
+            if outputs.isEmpty && replica.core.batchesInFlight == 0 && replica.clock.now == before && replica.core.hasUnfinishedRequests {
                 // Nothing ran and nothing is in flight: only a new arrival can change that.
                 guard nextIndex < released else {
                     throw EngineError.executionFailed("simulation stalled: the scheduler scheduled nothing with \(workload.numRequests - completed) requests unfinished")
                 }
-                clock.advance(to: arrivals[nextIndex])
+                replica.clock.advance(to: arrivals[nextIndex])
             }
         }
-        return report(timelines, lengths: lengths, executor: executor, preemptions: core.scheduler.numPreemptionsTotal)
+        return report(timelines, lengths: lengths, group: group)
     }
 
-    private func report(_ timelines: [Timeline], lengths: [(prompt: Int, output: Int)], executor: SimulatedExecutor,
-                        preemptions: Int) -> SimulationReport {
+    /// One engine (EngineCore, Scheduler, KVCacheManager) on its simulated devices, with its own
+    /// virtual clock.
+    private final class Replica {
+        let clock = VirtualClock()
+        let executor: SimulatedExecutor
+        let core: EngineCore
+
+        init(config: SchedulerConfig, costModel: CostModel, numBlocks: Int, vocabSize: Int, recordTrace: Bool) throws {
+            executor = SimulatedExecutor(costModel: costModel, clock: clock, numBlocks: numBlocks + 1, vocabSize: vocabSize)
+            executor.recordSlices = recordTrace
+            core = try EngineCore(config: config, executor: executor, clock: clock.closure)
+        }
+
+        var load: Int { core.scheduler.running.count + core.scheduler.waiting.count }
+    }
+
+    private func report(_ timelines: [Timeline], lengths: [(prompt: Int, output: Int)], group: [Replica]) -> SimulationReport {
         var ttft: [Double] = [], tpot: [Double] = [], itl: [Double] = [], e2e: [Double] = []
         for t in timelines {
             guard let first = t.tokenTimes.first, let finish = t.finish else { continue }
@@ -116,14 +134,29 @@ public struct Simulator: Sendable {
         let duration = max(end - start, 1e-12)
         let outputTokens = timelines.reduce(0) { $0 + $1.tokenTimes.count }
         let promptTokens = lengths.prefix(timelines.count).reduce(0) { $0 + $1.prompt }
+        let queries = group.reduce(0) { $0 + $1.core.scheduler.stats.prefixCacheQueries }
+        let hits = group.reduce(0) { $0 + $1.core.scheduler.stats.prefixCacheHits }
         return SimulationReport(
             completedRequests: timelines.filter { $0.finish != nil }.count, promptTokens: promptTokens, outputTokens: outputTokens,
             durationSeconds: duration, requestThroughput: Double(timelines.count) / duration,
             outputTokenThroughput: Double(outputTokens) / duration,
             totalTokenThroughput: Double(outputTokens + promptTokens) / duration,
             ttft: LatencySummary(ttft), tpot: LatencySummary(tpot), itl: LatencySummary(itl), e2e: LatencySummary(e2e),
-            stageBusyFraction: executor.stageBusySeconds.map { $0 / duration },
-            numPreemptions: preemptions, numBatches: executor.batchesExecuted,
-            stageSlices: recordTrace ? executor.stageSlices : nil)
+            stageBusyFraction: group.flatMap { $0.executor.stageBusySeconds.map { $0 / duration } },
+            numPreemptions: group.reduce(0) { $0 + $1.core.scheduler.numPreemptionsTotal },
+            numBatches: group.reduce(0) { $0 + $1.executor.batchesExecuted },
+            stageSlices: recordTrace ? stageSlices(group) : nil,
+            prefixCacheHitRate: queries > 0 ? Double(hits) / Double(queries) : 0)
+    }
+
+    /// Replica r's stage s becomes track r × pp + s.
+    private func stageSlices(_ group: [Replica]) -> [StageSlice] {
+        group.enumerated().flatMap { r, replica in
+            replica.executor.stageSlices.map { slice in
+                var slice = slice
+                slice.stage += r * costModel.layout.pp
+                return slice
+            }
+        }
     }
 }

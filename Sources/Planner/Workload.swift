@@ -43,14 +43,28 @@ public struct Workload: Sendable, Equatable {
     public var promptLength: LengthDistribution
     public var outputLength: LengthDistribution
     public var seed: UInt64
+    /// Prompts that open with one of `count` shared prefixes of `length` tokens (long system
+    /// prompts, agents' instructions) before their own `promptLength` tokens. Each request draws
+    /// its prefix at random, so no routing lines up with the prefixes by accident.
+    public var sharedPrefix: SharedPrefix?
+
+    public struct SharedPrefix: Sendable, Equatable {
+        public var length: Int
+        public var count: Int
+        public init(length: Int, count: Int) {
+            self.length = length
+            self.count = count
+        }
+    }
 
     public init(numRequests: Int, arrivals: ArrivalPattern, promptLength: LengthDistribution,
-                outputLength: LengthDistribution, seed: UInt64 = 0) {
+                outputLength: LengthDistribution, seed: UInt64 = 0, sharedPrefix: SharedPrefix? = nil) {
         self.numRequests = numRequests
         self.arrivals = arrivals
         self.promptLength = promptLength
         self.outputLength = outputLength
         self.seed = seed
+        self.sharedPrefix = sharedPrefix
     }
 
     /// Arrival times of open-loop patterns; for a closed loop, the first `concurrency` at t = 0
@@ -73,17 +87,33 @@ public struct Workload: Sendable, Equatable {
         }
     }
 
-    /// (prompt, output) token counts per request.
+    /// (prompt, output) token counts per request; a prompt's count includes its shared prefix.
     public func lengths() -> [(prompt: Int, output: Int)] {
         var rng = SplitMix64(seed: seed ^ 0xA5A5_0002)
-        return (0..<numRequests).map { _ in (max(1, promptLength.draw(&rng)), max(1, outputLength.draw(&rng))) }
+        let prefix = sharedPrefix?.length ?? 0
+        return (0..<numRequests).map { _ in (prefix + max(1, promptLength.draw(&rng)), max(1, outputLength.draw(&rng))) }
     }
 
-    /// Random prompt tokens (distinct per request, so the prefix cache finds nothing, as with
-    /// the benchmark client's random dataset). Ids 0 and 1 are left out: often BOS/EOS.
+    /// Which shared prefix a request opens with (nil without shared prefixes).
+    public func prefixIndex(request: Int) -> Int? {
+        guard let sharedPrefix, sharedPrefix.count > 0 else { return nil }
+        var rng = SplitMix64(seed: seed ^ 0xA5A5_0004 ^ (UInt64(request) &* 0x9E37_79B9_7F4A_7C15))
+        return Int(rng.next() % UInt64(sharedPrefix.count))
+    }
+
+    /// Random prompt tokens, distinct per request (so the prefix cache finds nothing, as with
+    /// the benchmark client's random dataset) after the request's shared prefix, if any. Ids 0
+    /// and 1 are left out: often BOS/EOS.
     func promptTokens(request: Int, count: Int, vocabSize: Int) -> [Int] {
-        var rng = SplitMix64(seed: seed ^ 0xA5A5_0003 ^ (UInt64(request) &* 0x9E37_79B9_7F4A_7C15))
         let span = UInt64(max(1, vocabSize - 2))
-        return (0..<count).map { _ in 2 + Int(rng.next() % span) }
+        var tokens: [Int] = []
+        tokens.reserveCapacity(count)
+        if let p = prefixIndex(request: request), let length = sharedPrefix?.length {
+            var rng = SplitMix64(seed: seed ^ 0xA5A5_0005 ^ (UInt64(p) &* 0x9E37_79B9_7F4A_7C15))
+            for _ in 0..<min(length, count) { tokens.append(2 + Int(rng.next() % span)) }
+        }
+        var rng = SplitMix64(seed: seed ^ 0xA5A5_0003 ^ (UInt64(request) &* 0x9E37_79B9_7F4A_7C15))
+        while tokens.count < count { tokens.append(2 + Int(rng.next() % span)) }
+        return tokens
     }
 }

@@ -16,12 +16,13 @@ import Planner
 enum ModelDeviceProfile {
     typealias Timings = MeasuredTimings
 
-    /// Runs `devices` copies of `shardline plan --profile-device --model M --profile-timings`
-    /// at once, each with cores / devices threads, and averages their timings.
-    static func measure(model: String, devices: Int) throws -> Timings {
+    /// Runs `busy` copies (default: all `devices`) of `shardline plan --profile-device --model M
+    /// --profile-timings` at once, each with cores / devices threads, and averages their timings.
+    /// `busy: 1` times one device while the host's others idle (its alone rates).
+    static func measure(model: String, devices: Int, busy: Int? = nil) throws -> Timings {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         var children: [(Process, Pipe)] = []
-        for _ in 0..<devices {
+        for _ in 0..<(busy ?? devices) {
             let p = Process(), out = Pipe()
             p.executableURL = URL(fileURLWithPath: CommandLine.executablePath)
             p.arguments = ["plan", "--profile-device", "--model", model, "--profile-timings"]

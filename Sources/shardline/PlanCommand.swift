@@ -83,15 +83,22 @@ struct PlanCommand: ParsableCommand {
             let bundle: ModelBundle
             do { bundle = try ModelBundle.load(path: model) } catch { throw CLIError("\(error)") }
             let timings = try ModelDeviceProfile.measure(model: model, devices: devicesPerHost)
+            // Alone: one device busy while the others idle (pipeline stages of a lone request).
+            let alone = devicesPerHost > 1 ? try ModelDeviceProfile.measure(model: model, devices: devicesPerHost, busy: 1) : nil
             let template = try JSONDecoder().decode(GPUSpec.self, from: Data(generic.utf8))
             var spec: GPUSpec
             do {
-                spec = try DeviceFit.fit(timings, spec: try ModelSpec(bundle: bundle, path: model), quantization: quant,
-                                        template: template, link: try Catalog.load().intraNodeLink(for: template))
+                let modelSpec = try ModelSpec(bundle: bundle, path: model), link = try Catalog.load().intraNodeLink(for: template)
+                spec = try DeviceFit.fit(timings, spec: modelSpec, quantization: quant, template: template, link: link)
+                if let alone {
+                    let fitted = try DeviceFit.fit(alone, spec: modelSpec, quantization: quant, template: template, link: link)
+                    spec.alone = .init(memoryBandwidthGBps: fitted.memoryBandwidthGBps, denseTFLOPS: fitted.bf16DenseTFLOPS ?? 0)
+                }
             } catch let e as DeviceFitError { throw CLIError(e.description) }
             spec.note = String(format: "rates fitted to %@ (--quantization %@) run by this engine, %d device(s) at once: decode step %.1f ms at batch 1, %d-token prefill %.0f ms; no efficiency factor applies (measured)",
                                  URL(fileURLWithPath: model).lastPathComponent, quant.rawValue, devicesPerHost,
                                  timings.decodeStepSeconds * 1e3, timings.prefillTokens, timings.prefillSeconds * 1e3)
+                + (alone.map { String(format: "; alone (the others idle): %.1f ms, %.0f ms", $0.decodeStepSeconds * 1e3, $0.prefillSeconds * 1e3) } ?? "")
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(spec), as: UTF8.self))

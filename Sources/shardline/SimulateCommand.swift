@@ -25,6 +25,12 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: [.customLong("pipeline-parallel-size"), .customLong("pp", withSingleDash: true)], help: "Pipeline stages.")
     var pipelineParallelSize = 1
 
+    @Option(name: [.customLong("data-parallel-size"), .customLong("dp", withSingleDash: true)], help: "Replicas behind a router, each with its own TP × PP GPUs and KV cache.")
+    var dataParallelSize = 1
+
+    @Option(name: .long, help: "How the router picks a replica: round-robin, least-loaded or prefix-aware.")
+    var routing = RoutingPolicy.roundRobin.rawValue
+
     @Option(name: .long, help: "Nodes the replica spans (GPUs split evenly).")
     var nodes = 1
 
@@ -61,6 +67,12 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: .customLong("range-ratio"), help: "Lengths uniform in [len·(1−r), len·(1+r)].")
     var rangeRatio = 0.0
 
+    @Option(name: .customLong("shared-prefix-len"), help: "Prompts open with one of --num-prefixes shared prefixes of this many tokens, before their --input-len own.")
+    var sharedPrefixLen = 0
+
+    @Option(name: .customLong("num-prefixes"), help: "Distinct shared prefixes (each request draws one at random).")
+    var numPrefixes = 1
+
     @Option(name: .long, help: "Seed of arrivals and lengths.")
     var seed: UInt64 = 0
 
@@ -82,6 +94,13 @@ struct SimulateCommand: ParsableCommand {
     func run() throws {
         guard let quant = Quantization(rawValue: quantization.lowercased()) else {
             throw CLIError("--quantization must be one of \(Quantization.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let policy = RoutingPolicy(rawValue: routing) else {
+            throw CLIError("--routing must be one of \(RoutingPolicy.allCases.map(\.rawValue).joined(separator: ", ")), got '\(routing)'")
+        }
+        guard dataParallelSize >= 1 else { throw CLIError("--data-parallel-size must be at least 1, got \(dataParallelSize)") }
+        guard sharedPrefixLen >= 0, numPrefixes >= 1 else {
+            throw CLIError("--shared-prefix-len must be ≥ 0 and --num-prefixes ≥ 1, got \(sharedPrefixLen) and \(numPrefixes)")
         }
         do {
             let catalog = try Catalog.load()
@@ -106,6 +125,8 @@ struct SimulateCommand: ParsableCommand {
             scheduler.maxNumBatchedTokens = maxNumBatchedTokens
             var simulator = Simulator(costModel: cost, scheduler: scheduler, numBlocks: plan.numBlocksPerReplica)
             simulator.recordTrace = traceFile != nil && !capacitySearch
+            simulator.replicas = dataParallelSize
+            simulator.routing = policy
             let arrivals: ArrivalPattern
             if let maxConcurrency {
                 arrivals = .closedLoop(concurrency: maxConcurrency)
@@ -120,29 +141,34 @@ struct SimulateCommand: ParsableCommand {
                 rangeRatio > 0 ? .uniform(min: max(1, Int(Double(n) * (1 - rangeRatio))), max: Int(Double(n) * (1 + rangeRatio))) : .fixed(n)
             }
             let workload = Workload(numRequests: numPrompts, arrivals: arrivals, promptLength: lengths(inputLen),
-                                    outputLength: lengths(outputLen), seed: seed)
+                                    outputLength: lengths(outputLen), seed: seed,
+                                    sharedPrefix: sharedPrefixLen > 0 ? .init(length: sharedPrefixLen, count: numPrefixes) : nil)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             if capacitySearch {
                 let result = try CapacitySearch(simulator: simulator, workload: workload, ttftP99Target: ttftTarget, tpotP99Target: tpotTarget).run()
                 if json { print(String(decoding: try encoder.encode(result), as: UTF8.self)); return }
-                print("\(spec.id) on \(world)× \(gpuSpec.id), \(layout), \(quant.rawValue): highest Poisson rate meeting TTFT p99 ≤ \(ttftTarget) s and TPOT p99 ≤ \(tpotTarget) s: \(String(format: "%.2f", result.rate)) req/s")
-                if let r = result.report { print(Self.text(r)) }
+                print("\(spec.id) on \(world * dataParallelSize)× \(gpuSpec.id), \(layout)\(replicasText), \(quant.rawValue): highest Poisson rate meeting TTFT p99 ≤ \(ttftTarget) s and TPOT p99 ≤ \(tpotTarget) s: \(String(format: "%.2f", result.rate)) req/s")
+                if let r = result.report { print(Self.text(r, stagesPerReplica: pipelineParallelSize)) }
                 return
             }
             var report = try simulator.run(workload)
             if let traceFile, let slices = report.stageSlices {
-                try ChromeTrace.write(Self.tracks(slices, stages: pipelineParallelSize), to: traceFile)
+                try ChromeTrace.write(Self.tracks(slices, stages: pipelineParallelSize * dataParallelSize), to: traceFile)
                 report.stageSlices = nil
             }
             if json { print(String(decoding: try encoder.encode(report), as: UTF8.self)); return }
-            print("\(spec.id) on \(world)× \(gpuSpec.id), \(layout), \(quant.rawValue), KV \(plan.numBlocksPerReplica * 16) tokens per replica")
-            print(Self.text(report))
+            print("\(spec.id) on \(world * dataParallelSize)× \(gpuSpec.id), \(layout)\(replicasText), \(quant.rawValue), KV \(plan.numBlocksPerReplica * 16) tokens per replica")
+            print(Self.text(report, stagesPerReplica: pipelineParallelSize))
         } catch let error as CLIError {
             throw error
         } catch {
             throw CLIError("\(error)")
         }
+    }
+
+    private var replicasText: String {
+        dataParallelSize > 1 ? ", DP=\(dataParallelSize) (\(routing) routing)" : ""
     }
 
     /// The simulated slices as one track per stage (tensor-parallel ranks of a stage move together).
@@ -155,13 +181,18 @@ struct SimulateCommand: ParsableCommand {
         }
     }
 
-    static func text(_ r: SimulationReport) -> String {
+    static func text(_ r: SimulationReport, stagesPerReplica: Int = 1) -> String {
         func ms(_ s: LatencySummary) -> String { String(format: "mean %8.1f  p50 %8.1f  p90 %8.1f  p99 %8.1f", s.mean * 1000, s.p50 * 1000, s.p90 * 1000, s.p99 * 1000) }
         return [
             String(format: "requests %d in %.2f s: %.2f req/s, output %.1f tok/s, total %.1f tok/s, %d preemptions",
                    r.completedRequests, r.durationSeconds, r.requestThroughput, r.outputTokenThroughput, r.totalTokenThroughput, r.numPreemptions),
             "TTFT ms  " + ms(r.ttft), "TPOT ms  " + ms(r.tpot), "ITL ms   " + ms(r.itl), "E2E ms   " + ms(r.e2e),
-            "stage busy: " + r.stageBusyFraction.enumerated().map { String(format: "stage %d %.1f%%", $0.offset, $0.element * 100) }.joined(separator: ", "),
+            String(format: "prefix cache hit rate %.1f%%", (r.prefixCacheHitRate ?? 0) * 100),
+            "stage busy: " + r.stageBusyFraction.enumerated().map { i, busy in
+                let stage = r.stageBusyFraction.count > stagesPerReplica
+                    ? "replica \(i / stagesPerReplica) stage \(i % stagesPerReplica)" : "stage \(i)"
+                return stage + String(format: " %.1f%%", busy * 100)
+            }.joined(separator: ", "),
         ].joined(separator: "\n")
     }
 }

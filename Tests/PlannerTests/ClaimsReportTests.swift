@@ -43,8 +43,17 @@ import Testing
 
     @Test func verdictsAreNotAllTheSame() {
         let verdicts = Set(Self.checks.map(\.verdict))
-        #expect(verdicts.count == 3, "\(verdicts)")
-        #expect(try! check("T10").verdict == .cannotCheck)
+        #expect(verdicts == [.agrees, .disagrees], "\(verdicts)")
+    }
+
+    @Test func t10RoutesAgentsOnTheirSystemPrompts() throws {
+        // Multi-replica simulation: prefix-aware routing beats round-robin in every cell, more
+        // under heavier cache pressure, and reaches the guide's 2× at DP=4.
+        let t10 = try check("T10")
+        #expect(t10.verdict == .agrees, "\(t10.why)")
+        let ratios = t10.ours.split(separator: "–").map { Double($0.filter { $0.isNumber || $0 == "." })! }
+        #expect(ratios.count == 2 && ratios[0] > 1.2 && ratios[1] >= 1.7, "\(t10.ours)")
+        #expect(t10.why.contains("DP=4, 22 system prompts"), "\(t10.why)")
     }
 
     @Test func knownPhysics() throws {

@@ -131,4 +131,34 @@ import Testing
         #expect(rates == rates.sorted(), "\(rates)")
         #expect(rates.last! > 0)
     }
+
+    /// A measured device twice as fast when the host's other devices idle.
+    func measuredPipeline(alone: Bool) -> Simulator {
+        var gpu = Fixtures.gpu("h100-sxm")
+        gpu.measured = true
+        gpu.memoryBandwidthGBps = 50
+        gpu.bf16DenseTFLOPS = 0.05
+        if alone { gpu.alone = .init(memoryBandwidthGBps: 100, denseTFLOPS: 0.1) }
+        // 70B: the LM head is small beside a stage's 40 layers, so the two stages are balanced
+        // (with 8B the head stage is 1.6× the other, which then idles and leaves it alone).
+        let memory = MemoryModel(model: Fixtures.model("llama-3.1-70b"), gpu: gpu, quantization: .q4)
+        let cost = CostModel(memory: memory, layout: ParallelLayout(pp: 2), cluster: Cluster(gpusPerNode: 2),
+                             intraNodeLink: Fixtures.catalog.intraNodeLink(for: gpu), interNodeLink: try! Fixtures.catalog.link("infiniband-ndr"))
+        var config = SchedulerConfig()
+        config.maxModelLen = 1024
+        return Simulator(costModel: cost, scheduler: config, numBlocks: 4000)
+    }
+
+    @Test func aloneRatesSpeedALonePipelinedRequestOnly() throws {
+        // One request: a stage is never busy beside the other, so it runs at the alone rates.
+        let one = Workload(numRequests: 1, arrivals: .allAtOnce, promptLength: .fixed(32), outputLength: .fixed(16))
+        let shared = try measuredPipeline(alone: false).run(one), alone = try measuredPipeline(alone: true).run(one)
+        let speedup = alone.outputTokenThroughput / shared.outputTokenThroughput
+        #expect(speedup > 1.8 && speedup < 2.05, "\(speedup)")
+        // 32 requests keep both stages busy together: (almost) every stage runs at the shared rates.
+        let many = Workload(numRequests: 32, arrivals: .allAtOnce, promptLength: .fixed(32), outputLength: .fixed(256))
+        let manyShared = try measuredPipeline(alone: false).run(many), manyAlone = try measuredPipeline(alone: true).run(many)
+        let busySpeedup = manyAlone.outputTokenThroughput / manyShared.outputTokenThroughput
+        #expect(busySpeedup < 1.15, "\(busySpeedup) \(manyAlone.stageBusyFraction) \(manyShared.stageBusyFraction)")
+    }
 }
