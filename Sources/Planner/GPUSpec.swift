@@ -41,8 +41,8 @@ public struct GPUSpec: Sendable, Codable, Equatable {
     public var measured: Bool?
     /// A measured device's rates while the other devices of its host are idle. The main rates
     /// are measured with every device of the host busy at once; devices that share cores and a
-    /// memory bus (our CPU workers) run faster alone, as a pipeline stage does while a single
-    /// request is on another stage.
+    /// memory bus (our CPU workers) run faster alone, as a pipeline stage does while a lone
+    /// request's batch is the only one in the pipeline (`SimulatedExecutor`).
     public var alone: AloneRates?
 
     public struct AloneRates: Sendable, Codable, Equatable {
