@@ -100,15 +100,17 @@ public struct CostModel: Sendable {
             // Row-parallel attention output and MLP down-projection each end in an all-reduce.
             cost.communication += 2 * allReduce(bytes: tokens * Double(model.hiddenSize * Overheads.activationBytesPerElement))
         }
+        // A measured device's timings already hold the engine's host time per step; what grows
+        // with the sampled rows is its fitted row cost, paid where sampling runs.
+        cost.overhead = memory.gpu.isMeasured ? 0 : Overheads.perStepSeconds
         if stage == layout.pp - 1 {
             // Logits only for the rows that sample (vLLM prunes the rest before the LM head).
             let rows = Double(batch.filter(\.samples).count)
             let headParams = Double(model.vocabSize * model.hiddenSize) / tp
             cost.gemm += gemm(flops: 2 * rows * headParams * gemmPeak / attentionPeak,
                               weightBytes: headParams * Overheads.embeddingBytesPerWeight)
+            if memory.gpu.isMeasured { cost.overhead += rows * (memory.gpu.sampledRowSeconds ?? 0) }
         }
-        // A measured device's timings already hold the engine's host time per step.
-        cost.overhead = memory.gpu.isMeasured ? 0 : Overheads.perStepSeconds
         return cost
     }
 

@@ -5,11 +5,18 @@ public struct MeasuredTimings: Codable, Sendable {
     /// One prefill of `prefillTokens` tokens.
     public var prefillSeconds: Double
     public var prefillTokens: Int
+    /// One decode step of `batchDecodeRows` sequences at once (short contexts): the third point,
+    /// which fits the per-row cost (`GPUSpec.sampledRowSeconds`). Absent: that cost is taken as given.
+    public var batchDecodeStepSeconds: Double?
+    public var batchDecodeRows: Int?
 
-    public init(decodeStepSeconds: Double, prefillSeconds: Double, prefillTokens: Int) {
+    public init(decodeStepSeconds: Double, prefillSeconds: Double, prefillTokens: Int,
+                batchDecodeStepSeconds: Double? = nil, batchDecodeRows: Int? = nil) {
         self.decodeStepSeconds = decodeStepSeconds
         self.prefillSeconds = prefillSeconds
         self.prefillTokens = prefillTokens
+        self.batchDecodeStepSeconds = batchDecodeStepSeconds
+        self.batchDecodeRows = batchDecodeRows
     }
 }
 
@@ -20,42 +27,84 @@ public struct DeviceFitError: Error, CustomStringConvertible {
 /// A measured device (`shardline plan --profile-device --model`): the rates under which the cost
 /// model reproduces what the engine measured, so the simulator runs on the engine's own speed.
 public enum DeviceFit {
-    /// Memory bandwidth and 16-bit TFLOPS under which the cost model gives the measured decode
-    /// step and prefill times on this model. A measured device's GEMM time is bytes / bandwidth +
-    /// FLOPs / peak (plus fixed costs), linear in 1 / bandwidth and 1 / peak, so the cost model is
-    /// evaluated at three points to read off the bytes, FLOPs and fixed part of each timing, and
-    /// the two equations are solved.
-    public static func fit(_ t: MeasuredTimings, spec: ModelSpec, quantization: Quantization, template: GPUSpec, link: LinkSpec) throws -> GPUSpec {
+    /// Memory bandwidth, 16-bit TFLOPS and per-sampled-row seconds under which the cost model
+    /// gives the measured timings on this model. A measured device's step time is bytes /
+    /// bandwidth + FLOPs / peak + sampled rows × row seconds (plus fixed costs): linear in
+    /// 1 / bandwidth, 1 / peak and the row seconds, so the cost model is evaluated at basis points
+    /// to read off each timing's coefficients and the linear system is solved. With a batch decode
+    /// step all three are fitted; without one the row seconds are `rowSeconds` and the other two
+    /// are fitted to the batch-1 decode step and the prefill.
+    ///
+    /// Why a third point: a decode row also samples over the whole vocabulary and runs the
+    /// kernels at decode batch sizes, which neither the batch-1 step nor the prefill weighs. On
+    /// this VM with the default model it comes to 0-0.4 ms per row: the 512-token prefill's rate
+    /// already predicts a 32-row step within the run-to-run spread (a 256-token prefill's did not).
+    public static func fit(_ t: MeasuredTimings, spec: ModelSpec, quantization: Quantization, template: GPUSpec, link: LinkSpec,
+                           rowSeconds: Double = 0) throws -> GPUSpec {
         let unit = 1e9, huge = 1e30
-        func times(bandwidth: Double, flops: Double) -> (decode: Double, prefill: Double) {
+        var points: [(batch: [BatchSlice], seconds: Double)] = [
+            ([BatchSlice(newTokens: 1, contextLength: 17, samples: true)], t.decodeStepSeconds),
+            ([BatchSlice(newTokens: t.prefillTokens, contextLength: t.prefillTokens, samples: true)], t.prefillSeconds),
+        ]
+        if let seconds = t.batchDecodeStepSeconds, let rows = t.batchDecodeRows, rows > 1 {
+            points.append((Array(repeating: BatchSlice(newTokens: 1, contextLength: 17, samples: true), count: rows), seconds))
+        }
+        func device(bandwidth: Double, flops: Double, row: Double) -> GPUSpec {
             var gpu = template
             gpu.measured = true
             gpu.memoryBandwidthGBps = bandwidth / 1e9
             gpu.fp16DenseTFLOPS = flops / 1e12
             gpu.bf16DenseTFLOPS = flops / 1e12
-            let memory = MemoryModel(model: spec, gpu: gpu, quantization: quantization, maxNumBatchedTokens: t.prefillTokens)
+            gpu.sampledRowSeconds = row
+            return gpu
+        }
+        func times(bandwidth: Double, flops: Double, row: Double) -> [Double] {
+            let memory = MemoryModel(model: spec, gpu: device(bandwidth: bandwidth, flops: flops, row: row), quantization: quantization,
+                                     maxNumBatchedTokens: t.prefillTokens)
             let cost = CostModel(memory: memory, layout: ParallelLayout(tp: 1, pp: 1), cluster: Cluster(gpusPerNode: 1),
                                  intraNodeLink: link, interNodeLink: link)
-            return (cost.stageTimes([BatchSlice(newTokens: 1, contextLength: 17, samples: true)])[0],
-                    cost.stageTimes([BatchSlice(newTokens: t.prefillTokens, contextLength: t.prefillTokens, samples: true)])[0])
+            return points.map { cost.stageTimes($0.batch)[0] }
         }
-        let fixed = times(bandwidth: huge, flops: huge)
-        let byBytes = times(bandwidth: unit, flops: huge), byFlops = times(bandwidth: huge, flops: unit)
-        // decode = bd·x + fd·y + cd, prefill = bp·x + fp·y + cp, with x = 1e9 / bandwidth, y = 1e9 / peak.
-        let (bd, fd, cd) = (byBytes.decode - fixed.decode, byFlops.decode - fixed.decode, fixed.decode)
-        let (bp, fp, cp) = (byBytes.prefill - fixed.prefill, byFlops.prefill - fixed.prefill, fixed.prefill)
-        let rd = t.decodeStepSeconds - cd, rp = t.prefillSeconds - cp
-        let det = bd * fp - fd * bp
-        let x = (rd * fp - fd * rp) / det, y = (bd * rp - rd * bp) / det
-        guard det != 0, x > 0, y > 0 else {
-            throw DeviceFitError(description: String(format: "cannot fit a device to a %.1f ms decode step and a %.0f ms prefill (no positive bandwidth and peak reproduce both)",
-                                                     t.decodeStepSeconds * 1e3, t.prefillSeconds * 1e3))
+        // Each timing = bytes·x + flops·y + rows·z + fixed, with x = 1e9 / bandwidth, y = 1e9 / peak, z = row seconds.
+        let fixed = times(bandwidth: huge, flops: huge, row: 0)
+        let byBytes = zip(times(bandwidth: unit, flops: huge, row: 0), fixed).map { $0 - $1 }
+        let byFlops = zip(times(bandwidth: huge, flops: unit, row: 0), fixed).map { $0 - $1 }
+        let byRow = zip(times(bandwidth: huge, flops: huge, row: 1), fixed).map { $0 - $1 }
+        let rest = points.indices.map { points[$0].seconds - fixed[$0] }
+        func twoPoint(row: Double) -> [Double]? {
+            solve2([byBytes, byFlops], [rest[0] - row * byRow[0], rest[1] - row * byRow[1]]).map { $0 + [row] }
         }
-        var gpu = template
-        gpu.measured = true
-        gpu.memoryBandwidthGBps = unit / x / 1e9
-        gpu.fp16DenseTFLOPS = unit / y / 1e12
-        gpu.bf16DenseTFLOPS = unit / y / 1e12
-        return gpu
+        var solution = points.count == 3 ? solve3([byBytes, byFlops, byRow], rest) : twoPoint(row: rowSeconds)
+        // A batch decode a little faster than the other two predict (within this VM's run-to-run
+        // spread) would mean a negative row cost: none is charged then.
+        if points.count == 3, let s = solution, s[2] < 0 { solution = twoPoint(row: 0) }
+        guard let s = solution, s[0] > 0, s[1] > 0, s[2] >= 0 else {
+            let batch = points.count == 3 ? String(format: " and a %.1f ms %d-row decode step", points[2].seconds * 1e3, t.batchDecodeRows ?? 0) : ""
+            throw DeviceFitError(description: String(format: "cannot fit a device to a %.1f ms decode step, a %.0f ms prefill", t.decodeStepSeconds * 1e3, t.prefillSeconds * 1e3)
+                                 + batch + " (no positive bandwidth and peak reproduce them)")
+        }
+        return device(bandwidth: unit / s[0], flops: unit / s[1], row: s[2])
+    }
+
+    /// x with Σ_j columns[j][i]·x[j] = rhs[i], by Cramer's rule; nil when singular.
+    static func solve2(_ c: [[Double]], _ r: [Double]) -> [Double]? {
+        let det = c[0][0] * c[1][1] - c[1][0] * c[0][1]
+        guard det != 0 else { return nil }
+        return [(r[0] * c[1][1] - c[1][0] * r[1]) / det, (c[0][0] * r[1] - r[0] * c[0][1]) / det]
+    }
+
+    static func solve3(_ c: [[Double]], _ r: [Double]) -> [Double]? {
+        func det(_ m: [[Double]]) -> Double {
+            m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1])
+                - m[1][0] * (m[0][1] * m[2][2] - m[0][2] * m[2][1])
+                + m[2][0] * (m[0][1] * m[1][2] - m[0][2] * m[1][1])
+        }
+        let d = det(c)
+        guard d != 0 else { return nil }
+        return (0..<3).map { j in
+            var m = c
+            m[j] = r
+            return det(m) / d
+        }
     }
 }

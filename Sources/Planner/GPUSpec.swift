@@ -44,6 +44,10 @@ public struct GPUSpec: Sendable, Codable, Equatable {
     /// memory bus (our CPU workers) run faster alone, as a pipeline stage does while a lone
     /// request's batch is the only one in the pipeline (`SimulatedExecutor`).
     public var alone: AloneRates?
+    /// A measured device's time per sampled row per step beyond that row's bytes and FLOPs at the
+    /// fitted rates: sampling over the vocabulary, per-request host work, and the kernels' lower
+    /// efficiency at decode batch sizes than in a prefill (`DeviceFit`, from a batch decode step).
+    public var sampledRowSeconds: Double?
 
     public struct AloneRates: Sendable, Codable, Equatable {
         public var memoryBandwidthGBps: Double
@@ -73,6 +77,7 @@ public struct GPUSpec: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, nvlink, source, note, measured, alone
+        case sampledRowSeconds = "sampled_row_seconds"
         case memoryBytes = "memory_bytes_nominal"
         case memoryBandwidthGBps = "memory_bandwidth_gbps"
         case fp16DenseTFLOPS = "fp16_dense_tflops"

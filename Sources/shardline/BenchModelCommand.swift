@@ -39,6 +39,8 @@ struct BenchModelCommand: AsyncParsableCommand {
         var scheduler = SchedulerConfig()
         scheduler.maxModelLen = max(promptTokens, 64) + decodeTokens + 8
         scheduler.maxNumBatchedTokens = max(promptTokens, 2048)
+        // Every timing computes its whole prompt: a batch prompt's seed is a later run's prefill seed.
+        scheduler.enablePrefixCaching = false
         let llm = try LocalEngine.make(bundle: bundle, cache: cache, scheduler: scheduler)
         func prompt(_ n: Int, _ seed: Int) -> [Int] {
             let ids = SyntheticLoad.promptIds(count: n, seed: seed, vocabSize: bundle.config.vocabSize)

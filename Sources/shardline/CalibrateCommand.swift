@@ -59,8 +59,14 @@ struct CalibrateCommand: ParsableCommand {
         scheduler.maxNumBatchedTokens = maxNumBatchedTokens
         let parallel = ParallelConfig(tensorParallelSize: tensorParallelSize, pipelineParallelSize: pipelineParallelSize)
         do {
+            // Room for every request of the largest count on both sides, so neither preempts: the
+            // engine's budget is the model's own KV bytes (f32 K and V, every layer) for that many
+            // blocks, and the simulator gets the same block count.
             var cache = CacheConfig()
-            cache.kvCacheMemory = max(64 << 20, counts.max()! * maxLen * 4096)
+            let config = try ModelBundle.config(path: model)
+            let blocks = counts.max()! * ((maxLen + cache.blockSize - 1) / cache.blockSize) + 1
+            cache.kvCacheMemory = blocks * KVCacheBudget.bytesPerBlock(layers: config.numLayers, blockSize: cache.blockSize,
+                                                                       kvHeads: config.numKVHeads, headDim: config.headDim)
             let (llm, bundle) = try LocalEngine.launch(path: model, cache: cache, scheduler: scheduler, parallel: parallel)
             defer { llm.core.executor.shutdown() }
             let spec = try ModelSpec(bundle: bundle, path: model)
@@ -70,7 +76,6 @@ struct CalibrateCommand: ParsableCommand {
             let memory = MemoryModel(model: spec, gpu: gpu, quantization: quant, maxNumBatchedTokens: maxNumBatchedTokens)
             let cost = CostModel(memory: memory, layout: layout, cluster: Cluster(gpusPerNode: layout.gpusPerReplica),
                                  intraNodeLink: catalog.intraNodeLink(for: gpu), interNodeLink: try catalog.link(Catalog.defaultInterNodeLinkId))
-            let plan = memory.plan(layout, maxModelLen: maxLen)
             // One short request first: the first pass touches fresh KV pages and scratch buffers.
             _ = try runEngine(llm, requests: 1, vocab: bundle.config.vocabSize, outputTokens: 2)
             print("\(bundle.config.architecture.rawValue) \(model), \(layout) on \(gpu.id), requests × (\(inputLen) in, \(outputLen) out), all at once; measured: median of \(runs) runs")
@@ -79,7 +84,7 @@ struct CalibrateCommand: ParsableCommand {
                 let trials = try (0..<runs).map { _ in try runEngine(llm, requests: count, vocab: bundle.config.vocabSize, outputTokens: outputLen) }
                 let measured = Result(throughput: median(trials.map(\.throughput)), ttft: median(trials.map(\.ttft)),
                                       tpot: median(trials.map(\.tpot)), step: median(trials.map(\.step)))
-                let report = try Simulator(costModel: cost, scheduler: scheduler, numBlocks: max(plan.numBlocksPerReplica, count * (maxLen / 16 + 1)))
+                let report = try Simulator(costModel: cost, scheduler: scheduler, numBlocks: blocks)
                     .run(Workload(numRequests: count, arrivals: .allAtOnce, promptLength: .fixed(inputLen), outputLength: .fixed(outputLen)))
                 let predicted = Result(throughput: report.outputTokenThroughput, ttft: report.ttft.mean, tpot: report.tpot.mean,
                                        step: report.durationSeconds / Double(max(1, report.numBatches)))

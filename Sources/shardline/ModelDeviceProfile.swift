@@ -4,10 +4,10 @@ import Foundation
 import Models
 import Planner
 
-/// This machine as a device, measured by running a model through the engine: one decode step at
-/// batch 1 and one 256-token prefill, each device a process with its share of the cores, all
-/// devices at once (they share the cores and the memory bus). The rates written are the ones
-/// under which the planner's cost model reproduces those two timings; the datasheet
+/// This machine as a device, measured by running a model through the engine: a decode step at
+/// batch 1 and at batch 32 and a 512-token prefill, each device a process with its share of the
+/// cores, all devices at once (they share the cores and the memory bus). The rates written are
+/// the ones under which the planner's cost model reproduces those three timings; the datasheet
 /// efficiency factors do not apply to them (`measured: true`).
 ///
 /// Why not the generic kernel probe (`--profile-device` without `--model`): quantized GGUF
@@ -42,32 +42,44 @@ enum ModelDeviceProfile {
             }
             all.append(t)
         }
-        let n = Double(all.count)
-        return Timings(decodeStepSeconds: all.map(\.decodeStepSeconds).reduce(0, +) / n,
-                       prefillSeconds: all.map(\.prefillSeconds).reduce(0, +) / n, prefillTokens: all[0].prefillTokens)
+        func mean(_ xs: [Double]) -> Double { xs.reduce(0, +) / Double(xs.count) }
+        let batch = all.compactMap(\.batchDecodeStepSeconds)
+        return Timings(decodeStepSeconds: mean(all.map(\.decodeStepSeconds)), prefillSeconds: mean(all.map(\.prefillSeconds)),
+                       prefillTokens: all[0].prefillTokens, batchDecodeStepSeconds: batch.count == all.count ? mean(batch) : nil,
+                       batchDecodeRows: all[0].batchDecodeRows)
     }
 
-    /// This process's timings: medians over 5 runs of a 64-step decode of one sequence and a 256-token prefill.
+    /// This process's timings: medians over 5 runs of a 64-step decode of one sequence, a 512-token
+    /// prefill (shorter where the model's context is) and a 16-step decode of 32 sequences at once.
+    /// 512 tokens because a prefill's cost per token falls with its length (this VM, default model:
+    /// 5.0 ms at 256 tokens, 3.8 at 512, 3.7 in calibrate's 2048-token steps) and a loaded engine's
+    /// prefill steps are long; the batch decode fits the cost a sampled row adds beyond its FLOPs
+    /// and bytes (`GPUSpec.sampledRowSeconds`). No prefix caching: each timing computes its whole prompt.
     static func timings(model: String) throws -> Timings {
         let bundle = try ModelBundle.load(path: model)
         var cache = CacheConfig()
         cache.kvCacheMemory = 256 << 20
         var scheduler = SchedulerConfig()
-        let prefillTokens = 256
+        let prefillTokens = min(512, bundle.config.maxPositionEmbeddings - 64)
         scheduler.maxModelLen = prefillTokens + 64
         scheduler.maxNumBatchedTokens = prefillTokens
+        scheduler.enablePrefixCaching = false
         let llm = try LocalEngine.make(bundle: bundle, cache: cache, scheduler: scheduler)
         func prompt(_ n: Int, _ seed: Int) -> [Int] { SyntheticLoad.promptIds(count: n, seed: seed, vocabSize: bundle.config.vocabSize) }
         var params = SamplingParams.greedy
         params.ignoreEOS = true
-        var decode: [Double] = [], prefill: [Double] = []
+        let batchRows = 32
+        var decode: [Double] = [], prefill: [Double] = [], batchDecode: [Double] = []
         for run in 0..<5 {
             params.maxTokens = 1
             let t0 = Date()
             _ = try llm.generate([prompt(prefillTokens, run)], params: params)
             prefill.append(Date().timeIntervalSince(t0))
             decode.append(1 / (try SyntheticLoad.decodeRate(llm, prompts: [prompt(16, run + 10)], params: params, decodeTokens: 64)))
+            let prompts = (0..<batchRows).map { prompt(16, 100 * run + $0 + 20) }
+            batchDecode.append(Double(batchRows) / (try SyntheticLoad.decodeRate(llm, prompts: prompts, params: params, decodeTokens: 16)))
         }
-        return Timings(decodeStepSeconds: median(decode), prefillSeconds: median(prefill), prefillTokens: prefillTokens)
+        return Timings(decodeStepSeconds: median(decode), prefillSeconds: median(prefill), prefillTokens: prefillTokens,
+                       batchDecodeStepSeconds: median(batchDecode), batchDecodeRows: batchRows)
     }
 }

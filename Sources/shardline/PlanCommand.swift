@@ -91,13 +91,16 @@ struct PlanCommand: ParsableCommand {
                 let modelSpec = try ModelSpec(bundle: bundle, path: model), link = try Catalog.load().intraNodeLink(for: template)
                 spec = try DeviceFit.fit(timings, spec: modelSpec, quantization: quant, template: template, link: link)
                 if let alone {
-                    let fitted = try DeviceFit.fit(alone, spec: modelSpec, quantization: quant, template: template, link: link)
+                    // A lone request samples one row: its row cost is the shared fit's.
+                    let fitted = try DeviceFit.fit(alone, spec: modelSpec, quantization: quant, template: template, link: link,
+                                                   rowSeconds: spec.sampledRowSeconds ?? 0)
                     spec.alone = .init(memoryBandwidthGBps: fitted.memoryBandwidthGBps, denseTFLOPS: fitted.bf16DenseTFLOPS ?? 0)
                 }
             } catch let e as DeviceFitError { throw CLIError(e.description) }
-            spec.note = String(format: "rates fitted to %@ (--quantization %@) run by this engine, %d device(s) at once: decode step %.1f ms at batch 1, %d-token prefill %.0f ms; no efficiency factor applies (measured)",
+            spec.note = String(format: "rates fitted to %@ (--quantization %@) run by this engine, %d device(s) at once: decode step %.1f ms at batch 1, %.1f ms at batch %d, %d-token prefill %.0f ms; no efficiency factor applies (measured)",
                                  URL(fileURLWithPath: model).lastPathComponent, quant.rawValue, devicesPerHost,
-                                 timings.decodeStepSeconds * 1e3, timings.prefillTokens, timings.prefillSeconds * 1e3)
+                                 timings.decodeStepSeconds * 1e3, (timings.batchDecodeStepSeconds ?? 0) * 1e3, timings.batchDecodeRows ?? 0,
+                                 timings.prefillTokens, timings.prefillSeconds * 1e3)
                 + (alone.map { String(format: "; alone (the others idle): %.1f ms, %.0f ms", $0.decodeStepSeconds * 1e3, $0.prefillSeconds * 1e3) } ?? "")
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

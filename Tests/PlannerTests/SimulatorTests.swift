@@ -112,6 +112,59 @@ import Testing
         }
     }
 
+    @Test func deviceFitWithABatchDecodeAlsoRecoversTheRowCost() throws {
+        var gpu = Fixtures.gpu("l4")
+        gpu.measured = true
+        gpu.memoryBandwidthGBps = 21
+        gpu.bf16DenseTFLOPS = 0.06
+        gpu.fp16DenseTFLOPS = 0.06
+        gpu.sampledRowSeconds = 0.003
+        let model = Fixtures.model("gemma-3-270m"), link = Fixtures.catalog.intraNodeLink(for: gpu)
+        func cost(_ g: GPUSpec) -> CostModel {
+            CostModel(memory: MemoryModel(model: model, gpu: g, quantization: .q4, maxNumBatchedTokens: 512),
+                      layout: ParallelLayout(tp: 1, pp: 1), cluster: Cluster(gpusPerNode: 1), intraNodeLink: link, interNodeLink: link)
+        }
+        let one = BatchSlice(newTokens: 1, contextLength: 17, samples: true)
+        func timings(_ g: GPUSpec) -> MeasuredTimings {
+            let c = cost(g)
+            return MeasuredTimings(decodeStepSeconds: c.stageTimes([one])[0],
+                                   prefillSeconds: c.stageTimes([BatchSlice(newTokens: 512, contextLength: 512, samples: true)])[0],
+                                   prefillTokens: 512, batchDecodeStepSeconds: c.stageTimes(Array(repeating: one, count: 32))[0], batchDecodeRows: 32)
+        }
+        var template = Fixtures.gpu("l4")
+        template.measured = nil
+        let fitted = try DeviceFit.fit(timings(gpu), spec: model, quantization: .q4, template: template, link: link)
+        #expect(abs(fitted.memoryBandwidthGBps / 21 - 1) < 1e-6, "\(fitted.memoryBandwidthGBps)")
+        #expect(abs(fitted.bf16DenseTFLOPS! / 0.06 - 1) < 1e-6, "\(fitted.bf16DenseTFLOPS!)")
+        #expect(abs(fitted.sampledRowSeconds! / 0.003 - 1) < 1e-6, "\(fitted.sampledRowSeconds!)")
+
+        // A batch step faster than the other two allow would need a negative row cost: none is
+        // charged, and the rates are the two-point fit's.
+        gpu.sampledRowSeconds = 0
+        var fast = timings(gpu)
+        fast.batchDecodeStepSeconds! *= 0.9
+        let clamped = try DeviceFit.fit(fast, spec: model, quantization: .q4, template: template, link: link)
+        #expect(clamped.sampledRowSeconds == 0)
+        #expect(abs(clamped.memoryBandwidthGBps / 21 - 1) < 1e-6 && abs(clamped.bf16DenseTFLOPS! / 0.06 - 1) < 1e-6)
+    }
+
+    @Test func aMeasuredDevicesRowCostIsPaidPerSampledRowOnTheLastStage() {
+        var gpu = Fixtures.gpu("l4")
+        gpu.measured = true
+        let link = Fixtures.catalog.intraNodeLink(for: gpu)
+        func stages(_ row: Double?) -> [Double] {
+            var g = gpu
+            g.sampledRowSeconds = row
+            return CostModel(memory: MemoryModel(model: Fixtures.model("llama-3.1-8b"), gpu: g, quantization: .bf16, maxNumBatchedTokens: 2048),
+                             layout: ParallelLayout(tp: 1, pp: 2), cluster: Cluster(gpusPerNode: 2), intraNodeLink: link, interNodeLink: link)
+                .stageTimes([BatchSlice(newTokens: 1, contextLength: 100, samples: true), BatchSlice(newTokens: 1, contextLength: 50, samples: true),
+                             BatchSlice(newTokens: 64, contextLength: 64, samples: false)])
+        }
+        let without = stages(nil), with = stages(0.002)
+        #expect(with[0] == without[0])
+        #expect(abs(with[1] - without[1] - 2 * 0.002) < 1e-12)
+    }
+
     @Test func tensorParallelAddsRingAllReduce() {
         let cost = Fixtures.costModel("llama-3.1-70b", tp: 4)
         // 2(tp−1)/tp × bytes / (450 GB/s × 0.8) + 8 µs once per collective.

@@ -90,5 +90,11 @@ import Testing
                                                   containing: "does not fit")
         GenerateCommandTests().expectOneLineError(try runShardline(["plan", "--model", "llama-3.1-8b", "--gpu", "h100-sxm"]),
                                                   containing: "--gpus")
+        let simulate = ["simulate", "--model", "llama-3.1-8b", "--gpu", "l4", "--max-model-len", "8192", "--num-prompts", "4"]
+        for (flags, flag) in [(["--routing", "sticky"], "--routing"), (["-dp", "0"], "--data-parallel-size"),
+                              (["--shared-prefix-len=-5"], "--shared-prefix-len"), (["--num-prefixes", "0"], "--num-prefixes"),
+                              (["--request-rate", "fast"], "--request-rate")] {
+            GenerateCommandTests().expectOneLineError(try runShardline(simulate + flags), containing: flag)
+        }
     }
 }
