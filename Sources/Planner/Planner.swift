@@ -47,7 +47,10 @@ public struct Planner: Sendable {
             rows: rows, recommendation: Self.recommend(rows, request: request), assumptions: Self.assumptions)
     }
 
-    /// A closed loop at the replica's share of the concurrency, three rounds of requests.
+    /// A closed loop at the replica's share of the concurrency, three rounds of requests. The
+    /// requests are alike and share no prefix, so every routing policy gives each replica the same
+    /// load and one replica's simulation stands for all (`simulate -dp` runs them all, for
+    /// workloads where routing matters).
     func simulate(_ request: PlanRequest, cost: CostModel, numBlocks: Int, concurrency: Int) throws -> SimulationReport {
         var config = SchedulerConfig()
         config.maxModelLen = request.effectiveMaxModelLen
