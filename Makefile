@@ -50,12 +50,14 @@ BENCH_MIN_PROMPTS ?= 8
 BENCH_PROMPTS_PER_SLOT ?= 2
 BENCH_THREADS ?= 2
 BENCH_WARMUP ?= 2
+# Extra `shardline serve` flags, e.g. BENCH_SHARDLINE_ARGS="--max-num-seqs 2" (latency-tuned).
+BENCH_SHARDLINE_ARGS ?=
 
 bench-serve: $(if $(SHARDLINE_BIN),,release)
 	@SHARDLINE_BIN="$(or $(SHARDLINE_BIN),.build/release/shardline)" MODEL="$(MODEL)" \
 		CONCURRENCY="$(BENCH_CONCURRENCY)" INPUT_LEN="$(BENCH_INPUT_LEN)" OUTPUT_LEN="$(BENCH_OUTPUT_LEN)" \
 		NUM_PROMPTS="$(BENCH_PROMPTS)" MIN_PROMPTS="$(BENCH_MIN_PROMPTS)" PROMPTS_PER_SLOT="$(BENCH_PROMPTS_PER_SLOT)" \
-		THREADS="$(BENCH_THREADS)" WARMUP="$(BENCH_WARMUP)" bash scripts/bench-serve.sh
+		THREADS="$(BENCH_THREADS)" WARMUP="$(BENCH_WARMUP)" SHARDLINE_ARGS="$(BENCH_SHARDLINE_ARGS)" bash scripts/bench-serve.sh
 
 clean:
 	rm -rf .build

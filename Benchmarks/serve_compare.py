@@ -31,6 +31,7 @@ def main():
     ap.add_argument("--model", default="")
     ap.add_argument("--threads", default="")
     ap.add_argument("--peer", default="llama-cpp-python's server", help="what served the llama.cpp side")
+    ap.add_argument("--shardline", default="shardline serve", help="what served the Shardline side")
     args = ap.parse_args()
     runs = load(args.folder)
     if not runs:
@@ -82,7 +83,7 @@ def main():
              f"request rate {any_run.get('request_rate')}"
              + (f", {args.threads} threads each" if args.threads else ""))
     print(title)
-    print(f"Shardline: shardline serve; llama.cpp: {args.peer}; ratio: Shardline / llama.cpp;"
+    print(f"Shardline: {args.shardline}; llama.cpp: {args.peer}; ratio: Shardline / llama.cpp;"
           " reqs: requests per level (each server)")
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     # Group titles centred over their columns, widening the columns when a title needs it.

@@ -16,6 +16,7 @@
 #   SHARDLINE_PORT    (default 8101)  LLAMACPP_PORT (default 8102)
 #   RESULTS_DIR       (default Benchmarks/results/serve-<date>-<time>)
 #   PYTHON            (default python3)
+#   SHARDLINE_ARGS    extra `shardline serve` flags, e.g. "--max-num-seqs 2" (latency-tuned)
 #   LLAMA_SERVER      a llama.cpp `llama-server` binary: the peer becomes it, with one slot per
 #                     request of the highest level (continuous batching), instead of
 #                     llama-cpp-python's one-request-at-a-time server
@@ -165,9 +166,10 @@ run_levels() {
     done
 }
 
-# Shardline: `make serve`'s flags, THREADS compute threads.
+# Shardline: `make serve`'s flags and SHARDLINE_ARGS, THREADS compute threads.
+read -r -a extra_args <<<"${SHARDLINE_ARGS:-}"
 start_server shardline "$shardline_port" "$results/shardline-server.log" \
-    env SHARDLINE_NUM_THREADS="$threads" "$bin" serve "${shardline_model_args[@]}" --host "$host" --port "$shardline_port"
+    env SHARDLINE_NUM_THREADS="$threads" "$bin" serve "${shardline_model_args[@]}" "${extra_args[@]}" --host "$host" --port "$shardline_port"
 run_levels shardline "$shardline_port"
 stop_server
 
@@ -197,6 +199,7 @@ stop_server
 
 # The table; a non-zero exit when a request failed or came back short.
 status=0
-"$py" Benchmarks/serve_compare.py "$results" --model "$name" --threads "$threads" --peer "$peer" | tee "$results/table.txt" || status=$?
+"$py" Benchmarks/serve_compare.py "$results" --model "$name" --threads "$threads" --peer "$peer" \
+    --shardline "shardline serve${SHARDLINE_ARGS:+ $SHARDLINE_ARGS}" | tee "$results/table.txt" || status=$?
 echo "results: $results" >&2
 exit "$status"

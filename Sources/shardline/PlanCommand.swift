@@ -91,8 +91,11 @@ struct PlanCommand: ParsableCommand {
                 let modelSpec = try ModelSpec(bundle: bundle, path: model), link = try Catalog.load().intraNodeLink(for: template)
                 spec = try DeviceFit.fit(timings, spec: modelSpec, quantization: quant, template: template, link: link)
                 if let alone {
-                    // A lone request samples one row: its row cost is the shared fit's.
-                    let fitted = try DeviceFit.fit(alone, spec: modelSpec, quantization: quant, template: template, link: link,
+                    // Alone rates serve a lone request's batch (one sampled row): fitted to the alone
+                    // batch-1 step and prefill, with the shared fit's row cost.
+                    let lone = MeasuredTimings(decodeStepSeconds: alone.decodeStepSeconds, prefillSeconds: alone.prefillSeconds,
+                                               prefillTokens: alone.prefillTokens)
+                    let fitted = try DeviceFit.fit(lone, spec: modelSpec, quantization: quant, template: template, link: link,
                                                    rowSeconds: spec.sampledRowSeconds ?? 0)
                     spec.alone = .init(memoryBandwidthGBps: fitted.memoryBandwidthGBps, denseTFLOPS: fitted.bf16DenseTFLOPS ?? 0)
                 }
