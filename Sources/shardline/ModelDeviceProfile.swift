@@ -57,10 +57,12 @@ enum ModelDeviceProfile {
     /// and bytes (`GPUSpec.sampledRowSeconds`). No prefix caching: each timing computes its whole prompt.
     static func timings(model: String) throws -> Timings {
         let bundle = try ModelBundle.load(path: model)
+        let prefillTokens = min(512, bundle.config.maxPositionEmbeddings - 64), batchRows = 32
+        // Room for the 32 short sequences at once (3 blocks each) and the prefill, without preempting.
         var cache = CacheConfig()
-        cache.kvCacheMemory = 256 << 20
+        let blocks = 3 * batchRows + prefillTokens / cache.blockSize + 8
+        cache.kvCacheMemory = max(256 << 20, blocks * bundle.model.kvBytesPerBlock(blockSize: cache.blockSize))
         var scheduler = SchedulerConfig()
-        let prefillTokens = min(512, bundle.config.maxPositionEmbeddings - 64)
         scheduler.maxModelLen = prefillTokens + 64
         scheduler.maxNumBatchedTokens = prefillTokens
         scheduler.enablePrefixCaching = false
@@ -68,7 +70,6 @@ enum ModelDeviceProfile {
         func prompt(_ n: Int, _ seed: Int) -> [Int] { SyntheticLoad.promptIds(count: n, seed: seed, vocabSize: bundle.config.vocabSize) }
         var params = SamplingParams.greedy
         params.ignoreEOS = true
-        let batchRows = 32
         var decode: [Double] = [], prefill: [Double] = [], batchDecode: [Double] = []
         for run in 0..<5 {
             params.maxTokens = 1
