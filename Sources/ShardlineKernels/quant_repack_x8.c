@@ -188,39 +188,61 @@ TGT static void q8_avx2(const uint8_t *w, size_t n, size_t g0, size_t g1, const 
     }
 }
 
-/// Q4_0/Q5_0: unsigned quants, so maddubs(w, x) directly; sums of 4 chunks fit in int16
-/// (31 * 127 * 2 * 4 < 32768).
-TGT static void q45_avx2(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, size_t m,
-                         float *y, size_t ldy, const int five) {
+/// Q4_0/Q5_0 for R <= 4 activation rows at once: each block is unpacked once for all R rows.
+/// Unsigned quants, so maddubs(w, x) directly; sums of 4 chunks fit in int16 (31 * 127 * 2 * 4 < 32768).
+INL void q45_rows(const int R, const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x,
+                  float *y, size_t ldy, const int five) {
     const size_t nb = n / 32, xrow = nb * sizeof(sl_act_q8_32), gb = five ? 16 + 128 + 32 : 16 + 128;
     const __m256i ones = _mm256_set1_epi16(1), m4 = _mm256_set1_epi8(0x0f);
     const __m256 offset = _mm256_set1_ps(five ? 16.0f : 8.0f);
     for (size_t g = g0; g < g1; g++) {
-        for (size_t c = 0; c < m; c++) {
-            const sl_act_q8_32 *a = (const sl_act_q8_32 *)(x + c * xrow);
-            const uint8_t *p = w + g * nb * gb;
-            __m256 acc = _mm256_setzero_ps();
-            for (size_t b = 0; b < nb; b++, p += gb) {
-                const int32_t *xq = (const int32_t *)a[b].qs;
-                const __m256i plane = five ? _mm256_loadu_si256((const __m256i *)(p + 16 + 128)) : _mm256_setzero_si256();
-                __m256i lo16 = _mm256_setzero_si256(), hi16 = _mm256_setzero_si256();
-                for (int j = 0; j < 4; j++) {
-                    const __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * j));
-                    __m256i ql = _mm256_and_si256(v, m4), qh = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                    if (five) {
-                        ql = _mm256_or_si256(ql, sl_x8_high_bits(plane, j));
-                        qh = _mm256_or_si256(qh, sl_x8_high_bits(plane, j + 4));
-                    }
-                    lo16 = _mm256_add_epi16(lo16, _mm256_maddubs_epi16(ql, _mm256_set1_epi32(xq[j])));
-                    hi16 = _mm256_add_epi16(hi16, _mm256_maddubs_epi16(qh, _mm256_set1_epi32(xq[j + 4])));
+        const uint8_t *p = w + g * nb * gb;
+        __m256 acc[4];
+        for (int r = 0; r < R; r++) acc[r] = _mm256_setzero_ps();
+        for (size_t b = 0; b < nb; b++, p += gb) {
+            const __m256i plane = five ? _mm256_loadu_si256((const __m256i *)(p + 16 + 128)) : _mm256_setzero_si256();
+            __m256i lo16[4], hi16[4];
+            for (int r = 0; r < R; r++) lo16[r] = hi16[r] = _mm256_setzero_si256();
+            for (int j = 0; j < 4; j++) {
+                const __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * j));
+                __m256i ql = _mm256_and_si256(v, m4), qh = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+                if (five) {
+                    ql = _mm256_or_si256(ql, sl_x8_high_bits(plane, j));
+                    qh = _mm256_or_si256(qh, sl_x8_high_bits(plane, j + 4));
                 }
-                const __m256i s = _mm256_add_epi32(_mm256_madd_epi16(lo16, ones), _mm256_madd_epi16(hi16, ones));
-                // d * (dx * S - offset * dx * Σq), the activation's s = dx * Σq.
-                const __m256 inner = _mm256_fmsub_ps(_mm256_set1_ps(a[b].d), _mm256_cvtepi32_ps(s),
-                                                     _mm256_mul_ps(offset, _mm256_set1_ps(a[b].s)));
-                acc = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p)), inner, acc);
+                for (int r = 0; r < R; r++) {
+                    const int32_t *xq = (const int32_t *)((const sl_act_q8_32 *)(x + r * xrow) + b)->qs;
+                    lo16[r] = _mm256_add_epi16(lo16[r], _mm256_maddubs_epi16(ql, _mm256_set1_epi32(xq[j])));
+                    hi16[r] = _mm256_add_epi16(hi16[r], _mm256_maddubs_epi16(qh, _mm256_set1_epi32(xq[j + 4])));
+                }
             }
-            _mm256_storeu_ps(y + c * ldy + 8 * g, acc);
+            const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+            for (int r = 0; r < R; r++) {
+                const sl_act_q8_32 *a = (const sl_act_q8_32 *)(x + r * xrow) + b;
+                const __m256i s = _mm256_add_epi32(_mm256_madd_epi16(lo16[r], ones), _mm256_madd_epi16(hi16[r], ones));
+                // d * (dx * S - offset * dx * Σq), the activation's s = dx * Σq.
+                const __m256 inner = _mm256_fmsub_ps(_mm256_set1_ps(a->d), _mm256_cvtepi32_ps(s), _mm256_mul_ps(offset, _mm256_set1_ps(a->s)));
+                acc[r] = _mm256_fmadd_ps(dw, inner, acc[r]);
+            }
+        }
+        for (int r = 0; r < R; r++) _mm256_storeu_ps(y + r * ldy + 8 * g, acc[r]);
+    }
+}
+
+TGT static void q45_avx2(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, size_t m,
+                         float *y, size_t ldy, const int five) {
+    const size_t xrow = n / 32 * sizeof(sl_act_q8_32), span = 32;
+    for (size_t s0 = g0; s0 < g1; s0 += span) {
+        const size_t s1 = s0 + span < g1 ? s0 + span : g1;
+        for (size_t c = 0; c < m; c += 4) {
+            const uint8_t *xc = x + c * xrow;
+            float *yc = y + c * ldy;
+            switch (m - c) {
+            case 1: q45_rows(1, w, n, s0, s1, xc, yc, ldy, five); break;
+            case 2: q45_rows(2, w, n, s0, s1, xc, yc, ldy, five); break;
+            case 3: q45_rows(3, w, n, s0, s1, xc, yc, ldy, five); break;
+            default: q45_rows(4, w, n, s0, s1, xc, yc, ldy, five); break;
+            }
         }
     }
 }
