@@ -21,27 +21,35 @@ public struct ParallelLayout: Sendable, Codable, Equatable, Hashable, CustomStri
     public var dp: Int
     /// 1, or tp·dp when expert parallel is on (vLLM's `--enable-expert-parallel`).
     public var ep: Int
+    /// Layers per stage as the engine's `--pp-layer-partition` gives them; nil for the even split.
+    public var layerPartition: [Int]?
 
-    public init(tp: Int = 1, pp: Int = 1, dp: Int = 1, ep: Int = 1) {
+    public init(tp: Int = 1, pp: Int = 1, dp: Int = 1, ep: Int = 1, layerPartition: [Int]? = nil) {
         self.tp = tp
         self.pp = pp
         self.dp = dp
         self.ep = ep
+        self.layerPartition = layerPartition
     }
 
     public var gpus: Int { tp * pp * dp }
     public var gpusPerReplica: Int { tp * pp }
-    public var description: String { "TP=\(tp) PP=\(pp) DP=\(dp) EP=\(ep)" }
+    public var description: String {
+        "TP=\(tp) PP=\(pp) DP=\(dp) EP=\(ep)" + (layerPartition.map { " (layers \($0.map(String.init).joined(separator: ",")))" } ?? "")
+    }
 
     func rank(replica d: Int, stage s: Int, tpRank t: Int) -> Int { d * pp * tp + s * tp + t }
 
-    /// Layers of each pipeline stage: vLLM's `get_pp_indices` gives every stage
+    /// Layers of each pipeline stage: the explicit partition when it fits the model (pp positive
+    /// counts summing to numLayers), else vLLM's `get_pp_indices`, which gives every stage
     /// layers/pp and hands the remainder to the stages before the last, which already
     /// carries the LM head.
     public func stageLayerRanges(numLayers: Int) -> [Range<Int>] {
         var counts = Array(repeating: numLayers / pp, count: pp)
         let remainder = numLayers % pp
-        if remainder > 0 {
+        if let p = layerPartition, p.count == pp, p.allSatisfy({ $0 > 0 }), p.reduce(0, +) == numLayers {
+            counts = p
+        } else if remainder > 0 {
             for i in 2..<(remainder + 2) { counts[(pp - i + pp) % pp] += 1 }
         }
         var ranges: [Range<Int>] = []

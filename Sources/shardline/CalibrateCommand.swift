@@ -27,6 +27,9 @@ struct CalibrateCommand: ParsableCommand {
     @Option(name: [.customLong("pipeline-parallel-size"), .customLong("pp", withSingleDash: true)], help: "Pipeline stages.")
     var pipelineParallelSize = 1
 
+    @Option(name: .customLong("pp-layer-partition"), help: "Layers per pipeline stage, e.g. 14,4, for the engine and the simulator alike (default: an even split).")
+    var ppLayerPartition: String?
+
     @Option(name: .customLong("num-prompts"), help: "Requests, all arriving at once; a list (1,8,32) runs each in turn.")
     var numPrompts = "32"
 
@@ -57,7 +60,8 @@ struct CalibrateCommand: ParsableCommand {
         var scheduler = SchedulerConfig()
         scheduler.maxModelLen = maxLen
         scheduler.maxNumBatchedTokens = maxNumBatchedTokens
-        let parallel = ParallelConfig(tensorParallelSize: tensorParallelSize, pipelineParallelSize: pipelineParallelSize)
+        let partition = try ppLayerPartition.map(EngineOptions.layerPartition)
+        let parallel = ParallelConfig(tensorParallelSize: tensorParallelSize, pipelineParallelSize: pipelineParallelSize, layerPartition: partition)
         do {
             // Room for every request of the largest count on both sides, so neither preempts: the
             // engine's budget is the model's own KV bytes (f32 K and V, every layer) for that many
@@ -72,7 +76,8 @@ struct CalibrateCommand: ParsableCommand {
             let spec = try ModelSpec(bundle: bundle, path: model)
             let gpu = try Catalog.gpu(file: gpuFile)
             let catalog = try Catalog.load()
-            let layout = ParallelLayout(tp: tensorParallelSize, pp: pipelineParallelSize)
+            // The engine has accepted the partition (LocalEngine.launch checks it against the model).
+            let layout = ParallelLayout(tp: tensorParallelSize, pp: pipelineParallelSize, layerPartition: partition)
             let memory = MemoryModel(model: spec, gpu: gpu, quantization: quant, maxNumBatchedTokens: maxNumBatchedTokens)
             let cost = CostModel(memory: memory, layout: layout, cluster: Cluster(gpusPerNode: layout.gpusPerReplica),
                                  intraNodeLink: catalog.intraNodeLink(for: gpu), interNodeLink: try catalog.link(Catalog.defaultInterNodeLinkId))

@@ -75,15 +75,17 @@ struct EngineOptions: ParsableArguments {
     func parallelConfig() throws -> ParallelConfig {
         guard tensorParallelSize >= 1 else { throw CLIError("--tensor-parallel-size must be at least 1") }
         guard pipelineParallelSize >= 1 else { throw CLIError("--pipeline-parallel-size must be at least 1") }
-        var partition: [Int]?
-        if let ppLayerPartition {
-            let parts = ppLayerPartition.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
-                throw CLIError("--pp-layer-partition '\(ppLayerPartition)' is not a comma-separated list of layer counts like 4,4,5,3")
-            }
-            partition = parts.map { $0! }
+        return ParallelConfig(tensorParallelSize: tensorParallelSize, pipelineParallelSize: pipelineParallelSize,
+                              layerPartition: try ppLayerPartition.map(Self.layerPartition))
+    }
+
+    /// `--pp-layer-partition` as layer counts (the engine checks them against the model).
+    static func layerPartition(_ text: String) throws -> [Int] {
+        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
+            throw CLIError("--pp-layer-partition '\(text)' is not a comma-separated list of layer counts like 4,4,5,3")
         }
-        return ParallelConfig(tensorParallelSize: tensorParallelSize, pipelineParallelSize: pipelineParallelSize, layerPartition: partition)
+        return parts.map { $0! }
     }
 
     /// Loads the model on the devices the flags ask for; errors become one-line CLI errors.

@@ -66,6 +66,25 @@ import Testing
         #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == 126)
     }
 
+    @Test func anExplicitLayerPartitionSplitsStagesAndMovesTheirCost() {
+        // The engine's --pp-layer-partition, as calibrate hands it to the simulator.
+        let layout = ParallelLayout(pp: 2, layerPartition: [24, 8])
+        #expect(layout.stageLayerRanges(numLayers: 32) == [0..<24, 24..<32])
+        #expect(layout.description.hasSuffix("(layers 24,8)"))
+        // A partition that does not fit the model is not used: the even split stands.
+        #expect(ParallelLayout(pp: 2, layerPartition: [24, 9]).stageLayerRanges(numLayers: 32) == [0..<16, 16..<32])
+        #expect(ParallelLayout(pp: 2, layerPartition: [32]).stageLayerRanges(numLayers: 32) == [0..<16, 16..<32])
+        let gpu = Fixtures.gpu("h100-sxm")
+        let memory = MemoryModel(model: Fixtures.model("llama-3.1-8b"), gpu: gpu, quantization: .bf16)
+        func stageTimes(_ layout: ParallelLayout) -> [Double] {
+            CostModel(memory: memory, layout: layout, cluster: Cluster(gpusPerNode: 8), intraNodeLink: Fixtures.catalog.intraNodeLink(for: gpu),
+                      interNodeLink: try! Fixtures.catalog.link("infiniband-ndr"))
+                .stageTimes([BatchSlice(newTokens: 512, contextLength: 512, samples: true)])
+        }
+        let even = stageTimes(ParallelLayout(pp: 2)), skewed = stageTimes(layout)
+        #expect(skewed[0] > even[0] && skewed[1] < even[1])
+    }
+
     @Test func tensorParallelAcrossNodesIsAllowedButFlagged() throws {
         let report = try Planner().plan(try request("llama-3.1-405b", gpus: 8, nodes: 2, quantization: .bf16))
         let tp16 = try #require(report.rows.first { $0.layout.tp == 16 })

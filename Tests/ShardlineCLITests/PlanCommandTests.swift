@@ -81,6 +81,16 @@ import Testing
         #expect(calibration.stdout.components(separatedBy: "output throughput").count == 3, "\(calibration.stdout)")
         GenerateCommandTests().expectOneLineError(try runShardline(["calibrate", "--model", tiny, "--gpu-file", file.path, "--num-prompts", "1,x"]),
                                                   containing: "--num-prompts")
+        // The engine and the simulator take the same explicit layer split; a split the model cannot take is a flag error.
+        let split = try runShardline(["calibrate", "--model", tiny, "--gpu-file", file.path, "--quantization", "fp16", "-pp", "2",
+                                      "--pp-layer-partition", "3,1", "--num-prompts", "2", "--runs", "1", "--input-len", "8", "--output-len", "8"],
+                                     timeout: 120)
+        #expect(split.status == 0, "\(split.stderr)")
+        #expect(split.stdout.contains("PP=2 DP=1 EP=1 (layers 3,1)"), "\(split.stdout)")
+        for partition in ["3,x", "3,3"] {
+            GenerateCommandTests().expectOneLineError(try runShardline(["calibrate", "--model", tiny, "--gpu-file", file.path, "-pp", "2",
+                                                                        "--pp-layer-partition", partition]), containing: "--pp-layer-partition")
+        }
     }
 
     @Test func unknownNamesAndBadLayoutsAreOneLineErrors() throws {
