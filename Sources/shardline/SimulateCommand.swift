@@ -25,6 +25,9 @@ struct SimulateCommand: ParsableCommand {
     @Option(name: [.customLong("pipeline-parallel-size"), .customLong("pp", withSingleDash: true)], help: "Pipeline stages.")
     var pipelineParallelSize = 1
 
+    @Option(name: .customLong("pp-layer-partition"), help: "Layers per pipeline stage, e.g. 14,4, as the engine's flag (default: an even split).")
+    var ppLayerPartition: String?
+
     @Option(name: [.customLong("data-parallel-size"), .customLong("dp", withSingleDash: true)], help: "Replicas behind a router, each with its own TP × PP GPUs and KV cache.")
     var dataParallelSize = 1
 
@@ -109,7 +112,11 @@ struct SimulateCommand: ParsableCommand {
             let world = tensorParallelSize * pipelineParallelSize
             guard world % nodes == 0 else { throw CLIError("--nodes \(nodes) does not divide \(world) GPUs") }
             let cluster = Cluster(nodes: nodes, gpusPerNode: world / nodes)
-            let layout = ParallelLayout(tp: tensorParallelSize, pp: pipelineParallelSize)
+            let partition = try ppLayerPartition.map(EngineOptions.layerPartition)
+            if let partition, partition.count != pipelineParallelSize || partition.contains(where: { $0 < 1 }) || partition.reduce(0, +) != spec.numLayers {
+                throw CLIError("--pp-layer-partition \(ppLayerPartition!) must give \(pipelineParallelSize) positive layer counts summing to \(spec.numLayers)")
+            }
+            let layout = ParallelLayout(tp: tensorParallelSize, pp: pipelineParallelSize, layerPartition: partition)
             let memory = MemoryModel(model: spec, gpu: gpuSpec, quantization: quant, utilization: gpuMemoryUtilization,
                                      maxNumBatchedTokens: maxNumBatchedTokens, maxNumSeqs: maxNumSeqs)
             let maxLen = maxModelLen ?? spec.maxPositionEmbeddings

@@ -102,9 +102,14 @@ import Testing
                                                   containing: "--gpus")
         let simulate = ["simulate", "--model", "llama-3.1-8b", "--gpu", "l4", "--max-model-len", "8192", "--num-prompts", "4"]
         for (flags, flag) in [(["--routing", "sticky"], "--routing"), (["-dp", "0"], "--data-parallel-size"),
+                              (["-pp", "2", "--pp-layer-partition", "16,15"], "--pp-layer-partition"),
+                              (["-pp", "2", "--pp-layer-partition", "16,x"], "--pp-layer-partition"),
                               (["--shared-prefix-len=-5"], "--shared-prefix-len"), (["--num-prefixes", "0"], "--num-prefixes"),
                               (["--request-rate", "fast"], "--request-rate")] {
             GenerateCommandTests().expectOneLineError(try runShardline(simulate + flags), containing: flag)
         }
+        let uneven = try runShardline(simulate + ["-pp", "2", "--pp-layer-partition", "20,12"])
+        #expect(uneven.status == 0, "\(uneven.stderr)")
+        #expect(uneven.stdout.contains("PP=2 DP=1 EP=1 (layers 20,12)"), "\(uneven.stdout)")
     }
 }
