@@ -165,29 +165,6 @@ INL void q8_rows(const int R, const uint8_t *w, size_t n, size_t g0, size_t g1, 
     }
 }
 
-/// Q8_0 for m activation rows: 4 rows per pass over a span of 32 groups (174 KB at 640 columns,
-/// which stays in L2 while the next 4 rows reuse it). On Gemma's 262144x640 head, one thread
-/// (Zen 4): 4 rows 12 ms, 8 rows 25 ms, 32 rows 97 ms, against 18, 38 and 104 ms for one row at
-/// a time below 4 and the byte tile from 4 (quant_tile_avx2.c); one row stays memory-bound.
-TGT static void q8_avx2(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, size_t m,
-                        float *y, size_t ldy, const int8_t *xabs) {
-    const size_t xrow = n / 32 * sizeof(sl_act_q8_32), span = 32;
-    for (size_t s0 = g0; s0 < g1; s0 += span) {
-        const size_t s1 = s0 + span < g1 ? s0 + span : g1;
-        for (size_t c = 0; c < m; c += 4) {
-            const uint8_t *xc = x + c * xrow;
-            const int8_t *ac = xabs + c * n;
-            float *yc = y + c * ldy;
-            switch (m - c) {
-            case 1: q8_rows(1, w, n, s0, s1, xc, yc, ldy, ac); break;
-            case 2: q8_rows(2, w, n, s0, s1, xc, yc, ldy, ac); break;
-            case 3: q8_rows(3, w, n, s0, s1, xc, yc, ldy, ac); break;
-            default: q8_rows(4, w, n, s0, s1, xc, yc, ldy, ac); break;
-            }
-        }
-    }
-}
-
 /// Q4_0/Q5_0 for R <= 4 activation rows at once: each block is unpacked once for all R rows.
 /// Unsigned quants, so maddubs(w, x) directly; sums of 4 chunks fit in int16 (31 * 127 * 2 * 4 < 32768).
 INL void q45_rows(const int R, const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x,
@@ -229,19 +206,36 @@ INL void q45_rows(const int R, const uint8_t *w, size_t n, size_t g0, size_t g1,
     }
 }
 
-TGT static void q45_avx2(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, size_t m,
-                         float *y, size_t ldy, const int five) {
+/// m activation rows, 4 per pass (Q8_0: q8_rows, which needs xabs = |x|; Q4_0/Q5_0: q45_rows),
+/// over a span of 32 groups (174 KB of Q8_0 at 640 columns, which stays in L2 while the next 4
+/// rows reuse it). On Gemma's 262144x640 head, one thread
+/// (Zen 4): 4 rows 12 ms, 8 rows 25 ms, 32 rows 97 ms, against 18, 38 and 104 ms for one row at
+/// a time below 4 and the byte tile from 4 (quant_tile_avx2.c); one row stays memory-bound.
+TGT static void x8_avx2(int type, const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, size_t m,
+                        float *y, size_t ldy, const int8_t *xabs) {
     const size_t xrow = n / 32 * sizeof(sl_act_q8_32), span = 32;
+    const int five = type == SL_QTYPE_Q5_0;
     for (size_t s0 = g0; s0 < g1; s0 += span) {
         const size_t s1 = s0 + span < g1 ? s0 + span : g1;
         for (size_t c = 0; c < m; c += 4) {
             const uint8_t *xc = x + c * xrow;
             float *yc = y + c * ldy;
-            switch (m - c) {
-            case 1: q45_rows(1, w, n, s0, s1, xc, yc, ldy, five); break;
-            case 2: q45_rows(2, w, n, s0, s1, xc, yc, ldy, five); break;
-            case 3: q45_rows(3, w, n, s0, s1, xc, yc, ldy, five); break;
-            default: q45_rows(4, w, n, s0, s1, xc, yc, ldy, five); break;
+            const size_t rows = m - c < 4 ? m - c : 4;
+            if (type == SL_QTYPE_Q8_0) {
+                const int8_t *ac = xabs + c * n;
+                switch (rows) {
+                case 1: q8_rows(1, w, n, s0, s1, xc, yc, ldy, ac); break;
+                case 2: q8_rows(2, w, n, s0, s1, xc, yc, ldy, ac); break;
+                case 3: q8_rows(3, w, n, s0, s1, xc, yc, ldy, ac); break;
+                default: q8_rows(4, w, n, s0, s1, xc, yc, ldy, ac); break;
+                }
+            } else {
+                switch (rows) {
+                case 1: q45_rows(1, w, n, s0, s1, xc, yc, ldy, five); break;
+                case 2: q45_rows(2, w, n, s0, s1, xc, yc, ldy, five); break;
+                case 3: q45_rows(3, w, n, s0, s1, xc, yc, ldy, five); break;
+                default: q45_rows(4, w, n, s0, s1, xc, yc, ldy, five); break;
+                }
             }
         }
     }
@@ -267,13 +261,13 @@ int sl_quant_x8_matmul(int type, const void *w, size_t n, size_t r0, size_t r1, 
         if (type != SL_QTYPE_Q8_0 && m >= SL_X8_TILE_MIN_ROWS && sl_quant_x8_matmul_tiled(type, w, n, r0, r1, x, m, y, ldy))
             return 1;
         if (type != SL_QTYPE_Q8_0) {
-            q45_avx2(w, n, r0 / 8, r1 / 8, x, m, y, ldy, type == SL_QTYPE_Q5_0);
+            x8_avx2(type, w, n, r0 / 8, r1 / 8, x, m, y, ldy, NULL);
             return 1;
         }
         int8_t *xabs = malloc(m * n > 0 ? m * n : 1);
         if (xabs) {
             abs_rows(x, m, n, xabs);
-            q8_avx2(w, n, r0 / 8, r1 / 8, x, m, y, ldy, xabs);
+            x8_avx2(type, w, n, r0 / 8, r1 / 8, x, m, y, ldy, xabs);
             free(xabs);
             return 1;
         }
