@@ -2,6 +2,7 @@ import ArgumentParser
 import Distributed
 import Engine
 import Foundation
+import Models
 import Planner
 
 /// `shardline simulate`: the engine's real EngineCore, Scheduler and KVCacheManager against a
@@ -113,9 +114,8 @@ struct SimulateCommand: ParsableCommand {
             guard world % nodes == 0 else { throw CLIError("--nodes \(nodes) does not divide \(world) GPUs") }
             let cluster = Cluster(nodes: nodes, gpusPerNode: world / nodes)
             let partition = try ppLayerPartition.map(EngineOptions.layerPartition)
-            if let partition, partition.count != pipelineParallelSize || partition.contains(where: { $0 < 1 }) || partition.reduce(0, +) != spec.numLayers {
-                throw CLIError("--pp-layer-partition \(ppLayerPartition!) must give \(pipelineParallelSize) positive layer counts summing to \(spec.numLayers)")
-            }
+            // The engine's own check of a partition against the model's layers, and its message.
+            if let partition { _ = try ShardPlan.stageLayers(numLayers: spec.numLayers, stages: pipelineParallelSize, partition: partition) }
             let layout = ParallelLayout(tp: tensorParallelSize, pp: pipelineParallelSize, layerPartition: partition)
             let memory = MemoryModel(model: spec, gpu: gpuSpec, quantization: quant, utilization: gpuMemoryUtilization,
                                      maxNumBatchedTokens: maxNumBatchedTokens, maxNumSeqs: maxNumSeqs)
