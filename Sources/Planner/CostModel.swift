@@ -191,8 +191,24 @@ public struct CostModel: Sendable {
     /// Hand-off of a batch's hidden states from `stage` to the next: a delay, not busy time.
     public func pipelineSendTime(afterStage stage: Int, tokens: Int) -> Double {
         guard stage < layout.pp - 1 else { return 0 }
-        let link = layout.pipelineHopSpansNodes(after: stage, cluster) ? interNodeLink : intraNodeLink
+        let spans = layout.pipelineHopSpansNodes(after: stage, cluster)
+        let link = spans ? interNodeLink : intraNodeLink
         let bytes = Double(tokens * model.hiddenSize * Overheads.activationBytesPerElement)
-        return bytes / (link.bandwidth * Efficiency.link) + link.latency
+        return bytes / (link.bandwidth * Efficiency.link) + hopLatency(link: link, spansNodes: spans)
+    }
+
+    /// The engine's hand-off of a batch to its devices, and of the sampled tokens back to it: a
+    /// measured host device's parked hand-off when the layout has more than one device (with one,
+    /// the engine thread runs the model itself). Datasheet GPUs: 0, their per-step overhead
+    /// holds the host's work.
+    public var engineHandoffTime: Double {
+        guard layout.tp * layout.pp > 1 else { return 0 }
+        return memory.gpu.parkedHandoffSeconds ?? 0
+    }
+
+    /// Within a host, a measured device's parked hand-off where it has one, else the link's latency.
+    private func hopLatency(link: LinkSpec, spansNodes: Bool) -> Double {
+        guard !spansNodes, let handoff = memory.gpu.parkedHandoffSeconds else { return link.latency }
+        return max(link.latency, handoff)
     }
 }

@@ -35,10 +35,11 @@ public enum DeviceFit {
     /// step all three are fitted; without one the row seconds are `rowSeconds` and the other two
     /// are fitted to the batch-1 decode step and the prefill.
     ///
-    /// Why a third point: a decode row also samples over the whole vocabulary and runs the
-    /// kernels at decode batch sizes, which neither the batch-1 step nor the prefill weighs. On
-    /// this VM with the default model it comes to 0-0.4 ms per row: the 512-token prefill's rate
-    /// already predicts a 32-row step within the run-to-run spread (a 256-token prefill's did not).
+    /// Why a third point: a decode row also samples over the whole vocabulary and runs the LM
+    /// head, whose kernel need not run at the layers' prefill rate. The row cost comes out
+    /// negative where the head runs faster per FLOP than the layers: this VM (Zen 4), default
+    /// model, since the Q8_0 head kernel dots 4 rows per weight load: a 32-row step took 136 ms
+    /// where the prefill's rate alone said 182 (session 7). A sampled row must still cost time.
     public static func fit(_ t: MeasuredTimings, spec: ModelSpec, quantization: Quantization, template: GPUSpec, link: LinkSpec,
                            rowSeconds: Double = 0) throws -> GPUSpec {
         let unit = 1e9, huge = 1e30
@@ -58,11 +59,14 @@ public enum DeviceFit {
             gpu.sampledRowSeconds = row
             return gpu
         }
-        func times(bandwidth: Double, flops: Double, row: Double) -> [Double] {
+        func costModel(bandwidth: Double, flops: Double, row: Double) -> CostModel {
             let memory = MemoryModel(model: spec, gpu: device(bandwidth: bandwidth, flops: flops, row: row), quantization: quantization,
                                      maxNumBatchedTokens: t.prefillTokens)
-            let cost = CostModel(memory: memory, layout: ParallelLayout(tp: 1, pp: 1), cluster: Cluster(gpusPerNode: 1),
-                                 intraNodeLink: link, interNodeLink: link)
+            return CostModel(memory: memory, layout: ParallelLayout(tp: 1, pp: 1), cluster: Cluster(gpusPerNode: 1),
+                             intraNodeLink: link, interNodeLink: link)
+        }
+        func times(bandwidth: Double, flops: Double, row: Double) -> [Double] {
+            let cost = costModel(bandwidth: bandwidth, flops: flops, row: row)
             return points.map { cost.stageTimes($0.batch)[0] }
         }
         // Each timing = bytes·x + flops·y + rows·z + fixed, with x = 1e9 / bandwidth, y = 1e9 / peak, z = row seconds.
@@ -71,17 +75,19 @@ public enum DeviceFit {
         let byFlops = zip(times(bandwidth: huge, flops: unit, row: 0), fixed).map { $0 - $1 }
         let byRow = zip(times(bandwidth: huge, flops: huge, row: 1), fixed).map { $0 - $1 }
         let rest = points.indices.map { points[$0].seconds - fixed[$0] }
-        func twoPoint(row: Double) -> [Double]? {
-            solve2([byBytes, byFlops], [rest[0] - row * byRow[0], rest[1] - row * byRow[1]]).map { $0 + [row] }
+        let solution = points.count == 3
+            ? solve3([byBytes, byFlops, byRow], rest)
+            : solve2([byBytes, byFlops], [rest[0] - rowSeconds * byRow[0], rest[1] - rowSeconds * byRow[1]]).map { $0 + [rowSeconds] }
+        // One more sampled decode row at the fitted rates: it must cost something.
+        func addedRow(_ s: [Double]) -> Double {
+            let cost = costModel(bandwidth: unit / s[0], flops: unit / s[1], row: s[2])
+            let row = BatchSlice(newTokens: 1, contextLength: 17, samples: true)
+            return cost.stageTimes([row, row])[0] - cost.stageTimes([row])[0]
         }
-        var solution = points.count == 3 ? solve3([byBytes, byFlops, byRow], rest) : twoPoint(row: rowSeconds)
-        // A batch decode a little faster than the other two predict (within this VM's run-to-run
-        // spread) would mean a negative row cost: none is charged then.
-        if points.count == 3, let s = solution, s[2] < 0 { solution = twoPoint(row: 0) }
-        guard let s = solution, s[0] > 0, s[1] > 0, s[2] >= 0 else {
+        guard let s = solution, s[0] > 0, s[1] > 0, addedRow(s) > 0 else {
             let batch = points.count == 3 ? String(format: " and a %.1f ms %d-row decode step", points[2].seconds * 1e3, t.batchDecodeRows ?? 0) : ""
             throw DeviceFitError(description: String(format: "cannot fit a device to a %.1f ms decode step, a %.0f ms prefill", t.decodeStepSeconds * 1e3, t.prefillSeconds * 1e3)
-                                 + batch + " (no positive bandwidth and peak reproduce them)")
+                                 + batch + " (no positive bandwidth, peak and cost per decode row reproduce them)")
         }
         return device(bandwidth: unit / s[0], flops: unit / s[1], row: s[2])
     }

@@ -45,9 +45,16 @@ public struct GPUSpec: Sendable, Codable, Equatable {
     /// request's batch is the only one in the pipeline (`SimulatedExecutor`).
     public var alone: AloneRates?
     /// A measured device's time per sampled row per step beyond that row's bytes and FLOPs at the
-    /// fitted rates: sampling over the vocabulary, per-request host work, and the kernels' lower
-    /// efficiency at decode batch sizes than in a prefill (`DeviceFit`, from a batch decode step).
+    /// fitted rates: sampling over the vocabulary, per-request host work, and the LM head's
+    /// kernel at its own rate (`DeviceFit`, from a batch decode step). Negative where the head's
+    /// kernel runs faster per FLOP than the layers' prefill kernels.
     public var sampledRowSeconds: Double?
+    /// A measured device's one-way hand-off to a peer of its host that waits parked
+    /// (`bench-collectives --measure handoff`). Our executor's threads and worker processes park
+    /// on a futex once a wait outlasts its spin, so between steps of a lone request every hop
+    /// is a wake-up: the engine to the first stage, stage to stage, the tokens back. The link's
+    /// latency (a spinning all-reduce's) does not hold it.
+    public var parkedHandoffSeconds: Double?
 
     public struct AloneRates: Sendable, Codable, Equatable {
         public var memoryBandwidthGBps: Double
@@ -78,6 +85,7 @@ public struct GPUSpec: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case id, name, nvlink, source, note, measured, alone
         case sampledRowSeconds = "sampled_row_seconds"
+        case parkedHandoffSeconds = "parked_handoff_seconds"
         case memoryBytes = "memory_bytes_nominal"
         case memoryBandwidthGBps = "memory_bandwidth_gbps"
         case fp16DenseTFLOPS = "fp16_dense_tflops"

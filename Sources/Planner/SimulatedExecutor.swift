@@ -3,7 +3,8 @@ import Engine
 /// An `Executor` that runs no model: it times each batch with the cost model and answers in
 /// virtual time. A discrete-event pipeline: stage s starts batch b when it is free and stage
 /// s−1 has finished b (plus the hand-off). `collect` moves the clock to the oldest batch's
-/// finish on the last stage, as a real collect would block until then.
+/// finish on the last stage (plus the tokens' way back to the engine), as a real collect would
+/// block until then.
 ///
 /// A measured device with alone rates (`GPUSpec.alone`: host devices that share cores and a
 /// memory bus) runs at them while its batch is the only one in the pipeline: then every other
@@ -84,7 +85,7 @@ public final class SimulatedExecutor: Executor, @unchecked Sendable {
         batches[id] = InFlight(batch: batch, times: times, aloneTimes: aloneCostModel?.stageTimes(slices),
                                stageStart: Array(repeating: nil, count: times.count))
         pending.append(id)
-        queues[0].append(Job(id: id, readyAt: clock.now, remaining: times[0]))
+        queues[0].append(Job(id: id, readyAt: clock.now + costModel.engineHandoffTime, remaining: times[0]))
         batchesExecuted += 1
     }
 
@@ -152,7 +153,8 @@ public final class SimulatedExecutor: Executor, @unchecked Sendable {
             let ready = now + costModel.pipelineSendTime(afterStage: s, tokens: b.batch.totalTokens)
             queues[s + 1].append(Job(id: job.id, readyAt: ready, remaining: b.times[s + 1]))
         } else {
-            batches[job.id]!.finish = now
+            // The engine has the tokens once they are back on its host.
+            batches[job.id]!.finish = now + costModel.engineHandoffTime
         }
     }
 }

@@ -100,11 +100,14 @@ struct PlanCommand: ParsableCommand {
                     spec.alone = .init(memoryBandwidthGBps: fitted.memoryBandwidthGBps, denseTFLOPS: fitted.bf16DenseTFLOPS ?? 0)
                 }
             } catch let e as DeviceFitError { throw CLIError(e.description) }
+            // Devices of this host hand batches, activations and tokens to each other.
+            if devicesPerHost > 1 { spec.parkedHandoffSeconds = try BenchCollectivesCommand.measureHandoff() }
             spec.note = String(format: "rates fitted to %@ (--quantization %@) run by this engine, %d device(s) at once: decode step %.1f ms at batch 1, %.1f ms at batch %d, %d-token prefill %.0f ms; no efficiency factor applies (measured)",
                                  URL(fileURLWithPath: model).lastPathComponent, quant.rawValue, devicesPerHost,
                                  timings.decodeStepSeconds * 1e3, (timings.batchDecodeStepSeconds ?? 0) * 1e3, timings.batchDecodeRows ?? 0,
                                  timings.prefillTokens, timings.prefillSeconds * 1e3)
                 + (alone.map { String(format: "; alone (the others idle): %.1f ms, %.0f ms", $0.decodeStepSeconds * 1e3, $0.prefillSeconds * 1e3) } ?? "")
+                + (spec.parkedHandoffSeconds.map { String(format: "; hand-off to a parked device %.0f µs", $0 * 1e6) } ?? "")
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(spec), as: UTF8.self))

@@ -138,14 +138,18 @@ import Testing
         #expect(abs(fitted.bf16DenseTFLOPS! / 0.06 - 1) < 1e-6, "\(fitted.bf16DenseTFLOPS!)")
         #expect(abs(fitted.sampledRowSeconds! / 0.003 - 1) < 1e-6, "\(fitted.sampledRowSeconds!)")
 
-        // A batch step faster than the other two allow would need a negative row cost: none is
-        // charged, and the rates are the two-point fit's.
-        gpu.sampledRowSeconds = 0
-        var fast = timings(gpu)
-        fast.batchDecodeStepSeconds! *= 0.9
-        let clamped = try DeviceFit.fit(fast, spec: model, quantization: .q4, template: template, link: link)
-        #expect(clamped.sampledRowSeconds == 0)
-        #expect(abs(clamped.memoryBandwidthGBps / 21 - 1) < 1e-6 && abs(clamped.bf16DenseTFLOPS! / 0.06 - 1) < 1e-6)
+        // A sampled row cheaper than the prefill's rate says (a faster head kernel): a negative
+        // row cost, and the three timings are still reproduced.
+        gpu.sampledRowSeconds = -0.0005
+        let fastHead = try DeviceFit.fit(timings(gpu), spec: model, quantization: .q4, template: template, link: link)
+        #expect(abs(fastHead.sampledRowSeconds! / -0.0005 - 1) < 1e-6, "\(fastHead.sampledRowSeconds!)")
+        #expect(abs(fastHead.memoryBandwidthGBps / 21 - 1) < 1e-6 && abs(fastHead.bf16DenseTFLOPS! / 0.06 - 1) < 1e-6)
+        // A 32-row step faster than a 1-row step: no rates reproduce it, an error.
+        var impossible = timings(gpu)
+        impossible.batchDecodeStepSeconds = 0.9 * impossible.decodeStepSeconds
+        #expect(throws: DeviceFitError.self) {
+            try DeviceFit.fit(impossible, spec: model, quantization: .q4, template: template, link: link)
+        }
     }
 
     @Test func aMeasuredDevicesRowCostIsPaidPerSampledRowOnTheLastStage() {
@@ -186,11 +190,12 @@ import Testing
     }
 
     /// A measured device twice as fast when the host's other devices idle.
-    func measuredPipeline(alone: Bool) -> Simulator {
+    func measuredPipeline(alone: Bool, handoff: Double? = nil) -> Simulator {
         var gpu = Fixtures.gpu("h100-sxm")
         gpu.measured = true
         gpu.memoryBandwidthGBps = 50
         gpu.bf16DenseTFLOPS = 0.05
+        gpu.parkedHandoffSeconds = handoff
         if alone { gpu.alone = .init(memoryBandwidthGBps: 100, denseTFLOPS: 0.1) }
         // 70B: the LM head is small beside a stage's 40 layers, so the two stages are balanced
         // (with 8B the head stage is 1.6× the other, which then idles and leaves it alone).
@@ -213,5 +218,31 @@ import Testing
         let manyShared = try measuredPipeline(alone: false).run(many), manyAlone = try measuredPipeline(alone: true).run(many)
         let busySpeedup = manyAlone.outputTokenThroughput / manyShared.outputTokenThroughput
         #expect(busySpeedup < 1.15, "\(busySpeedup) \(manyAlone.stageBusyFraction) \(manyShared.stageBusyFraction)")
+    }
+
+    @Test func aLonePipelinedTokenPaysEveryParkedHandOff() throws {
+        // The engine to stage 0, stage 0 to stage 1 (in place of the link's latency), the tokens back.
+        let one = Workload(numRequests: 1, arrivals: .allAtOnce, promptLength: .fixed(32), outputLength: .fixed(16))
+        let plain = measuredPipeline(alone: false), handoff = 1e-3
+        let link = plain.costModel.intraNodeLink.latency
+        let parked = try measuredPipeline(alone: false, handoff: handoff).run(one), spinning = try plain.run(one)
+        let added = parked.itl.p50 - spinning.itl.p50
+        #expect(abs(added - (3 * handoff - link)) < 1e-6, "\(added)")
+        // Datasheet GPUs and a lone device: no hand-off charged.
+        #expect(plain.costModel.engineHandoffTime == 0)
+        var gpu = Fixtures.gpu("h100-sxm")
+        gpu.parkedHandoffSeconds = handoff
+        let single = CostModel(memory: MemoryModel(model: Fixtures.model("llama-3.1-8b"), gpu: gpu, quantization: .q4), layout: ParallelLayout(),
+                               cluster: Cluster(gpusPerNode: 1), intraNodeLink: plain.costModel.intraNodeLink, interNodeLink: plain.costModel.interNodeLink)
+        #expect(single.engineHandoffTime == 0)
+    }
+
+    @Test func aBusyPipelineHidesTheHandOff() throws {
+        // 32 requests: the next batch is already waiting at every stage, so a hand-off moves
+        // only the return of the tokens, not the stages' throughput.
+        let many = Workload(numRequests: 32, arrivals: .allAtOnce, promptLength: .fixed(32), outputLength: .fixed(128))
+        let parked = try measuredPipeline(alone: false, handoff: 1e-3).run(many), spinning = try measuredPipeline(alone: false).run(many)
+        let ratio = parked.outputTokenThroughput / spinning.outputTokenThroughput
+        #expect(ratio > 0.97 && ratio <= 1.0, "\(ratio)")
     }
 }

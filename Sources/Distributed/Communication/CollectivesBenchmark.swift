@@ -26,6 +26,49 @@ public enum CollectivesBenchmark {
         return rows
     }
 
+    /// One-way latency of a pipeline hand-off, in µs (min / median / max): ranks 0 and 1 take
+    /// turns computing for `work` seconds and then sending `bytes`, so each message finds its
+    /// receiver parked (a wait outlasts the spin and sleeps on a futex), as a stage waiting for
+    /// the previous one, or the engine waiting for the last stage's tokens, is. A message carries
+    /// its send time; the receiver subtracts it from its own clock (the monotonic clock is the
+    /// same in every process). Rank 0 returns the hops it received; other ranks return nil.
+    public static func parkedHandoff(_ comm: any Communicator, bytes: Int = 8 << 10, work: Double = 2e-3,
+                                     iterations: Int) throws -> (min: Double, median: Double, max: Double)? {
+        guard comm.worldSize >= 2, comm.rank < 2 else { return nil }
+        let peer = 1 - comm.rank
+        var message = [UInt8](repeating: 0, count: max(8, bytes))
+        var hops: [Double] = []
+        func compute() {
+            let until = DispatchTime.now().uptimeNanoseconds + UInt64(work * 1e9)
+            while DispatchTime.now().uptimeNanoseconds < until {}
+        }
+        func send() throws {
+            compute()
+            let sent = DispatchTime.now().uptimeNanoseconds
+            message.withUnsafeMutableBytes { $0.storeBytes(of: sent, as: UInt64.self) }
+            try comm.sendMessage(message, to: peer)
+        }
+        func receive(record: Bool) throws {
+            let reply = try comm.receiveMessage(from: peer, timeout: 60)
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard reply.count >= 8 else { throw CommunicatorError.protocolViolation("a hand-off of \(reply.count) bytes") }
+            let sent = reply.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+            if record { hops.append(Double(now &- sent) / 1000) }
+        }
+        for i in 0..<(iterations + 5) {
+            if comm.rank == 0 {
+                try send()
+                try receive(record: i >= 5)
+            } else {
+                try receive(record: false)
+                try send()
+            }
+        }
+        guard comm.rank == 0 else { return nil }
+        hops.sort()
+        return (hops.first!, hops[hops.count / 2], hops.last!)
+    }
+
     public static func table(_ rows: [Row], backend: String, ranks: Int) -> String {
         var lines = ["all-reduce, \(backend), \(ranks) ranks: min / median / max µs"]
         for r in rows {
