@@ -14,6 +14,7 @@
 // the K types), so every integer block dot is exactly the row kernels'.
 #include "ShardlineKernels.h"
 #include "quant_blocks.h"
+#include "quant_tile.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,38 +25,6 @@
 #define INL static inline __attribute__((always_inline)) TGT
 
 static float tile_h2f(uint16_t h) { return sl_f16_to_f32(h); }
-
-typedef struct {
-    int kind;        // 0: 32-element blocks, float scale per block; 1: K super-blocks, int sub-scales
-    int is_signed;   // quants kept as |q| + q
-    int group;       // chunks whose maddubs sums still fit in int16 (|q| * 127 * 2 * group < 32768)
-} tile_format;
-
-static int tile_format_of(int type, tile_format *f) {
-    switch (type) {
-    case SL_QTYPE_Q4_0: case SL_QTYPE_Q5_0: *f = (tile_format){0, 0, 4}; return 1;
-    case SL_QTYPE_Q8_0: *f = (tile_format){0, 1, 1}; return 1;
-    case SL_QTYPE_Q4_K: case SL_QTYPE_Q5_K: *f = (tile_format){1, 0, 4}; return 1;
-    case SL_QTYPE_Q6_K: *f = (tile_format){1, 1, 4}; return 1;
-    default: return 0;
-    }
-}
-
-// Tile sizes for n columns: quants (twice for signed), then per sub-block either float
-// scale[8] + min[8] (kind 0) or int16 scaleA[16], scaleB[16], min[16] (kind 1, each row's
-// value twice, as `madd` wants it), then per K super-block float d[8] and dmin[8].
-typedef struct { size_t quants, signs, scales, supers, total; } tile_sizes;
-
-static tile_sizes tile_sizes_of(const tile_format *f, size_t n) {
-    tile_sizes s;
-    size_t nsb = n / 32;
-    s.quants = 0;
-    s.signs = 8 * n;
-    s.scales = s.signs + (f->is_signed ? 8 * n : 0);
-    s.supers = s.scales + nsb * (f->kind == 0 ? 64 : 96);
-    s.total = s.supers + (f->kind == 1 ? (n / 256) * 64 : 0);
-    return s;
-}
 
 /// One row unpacked: n quants (u8 or s8) and the per-sub-block scales.
 typedef struct {
@@ -345,10 +314,12 @@ int sl_quant_matmul_tiled(int type, const void *w, size_t n, size_t r0, size_t r
     uint8_t *mem = aligned_alloc(64, (ts.total + scratch_bytes + 127) / 64 * 64);
     if (!mem) return 0;
     uint8_t *tile = mem, *scratch = mem + (ts.total + 63) / 64 * 64;
+    const int vnni = sl_quant_vnni_active();
     for (size_t r = r0; r < r1; r += 8) {
         const size_t rows = r1 - r < 8 ? r1 - r : 8;
         pack_tile(type, &f, (const uint8_t *)w + r * wrow, wrow, n, rows, tile, scratch);
-        tile_rows(&f, tile, n, x, xrow, m, y + r, ldy, rows);
+        if (vnni) sl_tile_rows_vnni(&f, tile, n, x, xrow, m, y + r, ldy, rows);
+        else tile_rows(&f, tile, n, x, xrow, m, y + r, ldy, rows);
     }
     free(mem);
     return 1;
@@ -362,9 +333,11 @@ int sl_quant_x8_matmul_tiled(int type, const void *w, size_t n, size_t r0, size_
     const tile_sizes ts = tile_sizes_of(&f, n);
     uint8_t *tile = aligned_alloc(64, (ts.total + 63) / 64 * 64);
     if (!tile) return 0;
+    const int vnni = sl_quant_vnni_active();
     for (size_t r = r0; r < r1; r += 8) {
         pack_tile_x8(type, &f, (const uint8_t *)w + r / 8 * groupb, n, tile);
-        tile_rows(&f, tile, n, x, xrow, m, y + r, ldy, 8);
+        if (vnni) sl_tile_rows_vnni(&f, tile, n, x, xrow, m, y + r, ldy, 8);
+        else tile_rows(&f, tile, n, x, xrow, m, y + r, ldy, 8);
     }
     free(tile);
     return 1;

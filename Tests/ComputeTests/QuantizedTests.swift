@@ -167,10 +167,11 @@ import Testing
 
     // MARK: (b) AVX2 against the portable path
 
-    @Test(.enabled(if: sl_quant_simd_active() == 1, "no AVX2 path on this CPU"), arguments: QuantType.allCases)
-    func simdPathMatchesPortablePath(type: QuantType) {
+    // m: the row kernels (one group of 4 and one of 2) and the tiles (from 12 rows).
+    @Test(.enabled(if: sl_quant_simd_active() == 1, "no AVX2 path on this CPU"), arguments: QuantType.allCases, [6, 13])
+    func simdPathMatchesPortablePath(type: QuantType, m: Int) {
         var rng = QuantRandom(seed: 500 + UInt64(type.rawValue))
-        let rows = 23, cols = type.blockSize == 256 ? 768 : (type.blockSize == 32 ? 800 : 803), m = 6  // m: one group of 4 and one of 2
+        let rows = 23, cols = type.blockSize == 256 ? 768 : (type.blockSize == 32 ? 800 : 803)
         let w = randomWeights(type, rows: rows, cols: cols, &rng)
         let x = (0..<(m * cols)).map { _ in rng.float() }
         let xq = quantizedActivations(type, x, cols: cols)
@@ -203,8 +204,11 @@ import Testing
         #expect(failures.isEmpty, "\(type): \(failures.count) outputs differ, first: \(failures.first ?? "")")
     }
 
-    @Test(.enabled(if: sl_quant_simd_active() == 1, "no AVX2 path on this CPU"))
-    func tileKernelsKeepExtremeQuantsExact() {
+    @Test(.enabled(if: sl_quant_simd_active() == 1, "no AVX2 path on this CPU"), arguments: [false, true])
+    func tileKernelsKeepExtremeQuantsExact(vnni: Bool) {
+        // Both the AVX2 tiles and (where the CPU has it) the VNNI ones.
+        sl_quant_force_no_vnni(vnni ? 0 : 1)
+        defer { sl_quant_force_no_vnni(0) }
         // The batched (tile) kernels sum maddubs products in int16 before widening: the largest
         // quants against activations of ±127 must not saturate. Q8_0 of -128 and Q6_K at -32
         // with scale -128 are the extremes; every row must equal the single-row kernel's result.
@@ -216,7 +220,7 @@ import Testing
                 + [UInt8](repeating: r % 2 == 0 ? 0x80 : 0x7F, count: 16) + f16Bytes(0.25)
         }
         for (type, bytes) in [(QuantType.q8_0, q8), (.q6_K, q6)] {
-            let rows = 9, m = 5
+            let rows = 9, m = 13  // the tiles take 12 rows and more
             let x = (0..<(m * cols)).map { i in Float(i % 3 == 0 ? -1 : 1) }   // quantizes to ±127
             let xq = quantizedActivations(type, x, cols: cols)
             var batched = [Float](repeating: .nan, count: m * rows), single = batched
@@ -240,6 +244,48 @@ import Testing
             }
             #expect(maxAbs(batched, single) <= 1e-3 * (exact.map(abs).max() ?? 1), "\(type): tile \(batched.prefix(3)) row \(single.prefix(3))")
             #expect(maxAbs(batched, exact) <= 1e-3 * (exact.map(abs).max() ?? 1), "\(type): tile \(batched.prefix(3)) exact \(exact.prefix(3))")
+        }
+    }
+
+    // MARK: (c) AVX-512 VNNI against AVX2
+
+    /// The same integer sums and the same float steps as AVX2, so bitwise equal results: greedy
+    /// outputs do not depend on which of the two a machine has. (Repacked Q4_0/Q5_0 take VNNI's
+    /// row kernel at every m where AVX2 takes the tile from 4 rows; it then follows the tile's
+    /// float steps.)
+    @Test(.enabled(if: sl_quant_vnni_available() == 1, "no AVX-512 VNNI on this CPU"),
+          arguments: [QuantType.q4_0, .q5_0, .q8_0, .q4_K, .q5_K, .q6_K], [1, 3, 4, 5, 13, 32])
+    func vnniPathMatchesAVX2Path(type: QuantType, m: Int) {
+        var rng = QuantRandom(seed: 900 + UInt64(type.rawValue))
+        let rows = 264, cols = type.blockSize == 256 ? 512 : 640
+        var bytes = randomWeights(type, rows: rows, cols: cols, &rng).bytes
+        if type == .q8_0 {  // no -128, so it repacks
+            for i in bytes.indices where i % 34 >= 2 && bytes[i] == 0x80 { bytes[i] = 0x81 }
+        }
+        let plain = QuantizedMatrix(type: type, rows: rows, cols: cols, copying: bytes)
+        let xq = quantizedActivations(type, (0..<(m * cols)).map { _ in rng.float() }, cols: cols)
+        // On this thread: the switch is thread-local.
+        func run(_ weights: QuantizedMatrix, vnni: Bool) -> [Float] {
+            sl_quant_force_no_vnni(vnni ? 0 : 1)
+            defer { sl_quant_force_no_vnni(0) }
+            var y = [Float](repeating: .nan, count: m * rows)
+            xq.bytes.withUnsafeBytes { xb in
+                y.withUnsafeMutableBufferPointer { yb in
+                    if weights.layout == .interleaved8 {
+                        _ = sl_quant_x8_matmul(Int32(type.rawValue), weights.bytes.baseAddress, cols, 0, rows, xb.baseAddress, m, yb.baseAddress, rows)
+                    } else {
+                        sl_quant_matmul(Int32(type.rawValue), weights.bytes.baseAddress, cols, 0, rows, xb.baseAddress, m, yb.baseAddress, rows)
+                    }
+                }
+            }
+            return y
+        }
+        let repacked = plain.repackedForDecode()
+        #expect((repacked.layout == .interleaved8) == (type.blockSize == 32))
+        for weights in [plain, repacked] {
+            let withVNNI = run(weights, vnni: true), withAVX2 = run(weights, vnni: false)
+            let same = withVNNI == withAVX2  // (not in the #expect: it would print both arrays)
+            #expect(same, "\(type) \(weights.layout) m=\(m): differ by up to \(maxAbs(withVNNI, withAVX2))")
         }
     }
 

@@ -83,6 +83,11 @@ float sl_quant_dot(int type, const void *w_row, const void *x_act, size_t n);
 void sl_quant_force_portable(int on);
 /// 1 when the calling thread's quant kernels take the AVX2 path.
 int sl_quant_simd_active(void);
+/// 1 when this CPU has AVX-512 VNNI + VL and SHARDLINE_NO_VNNI is unset: the repacked and tile
+/// kernels then take their VNNI forms (quant_vnni.c), bitwise the same results.
+int sl_quant_vnni_available(void);
+/// Keeps the calling thread on the AVX2 kernels while `on` is nonzero (for tests).
+void sl_quant_force_no_vnni(int on);
 
 /// IEEE half -> float (portable).
 float sl_f16_to_f32(uint16_t h);
