@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 size_t sl_quant_x8_group_block_bytes(int type) {
     switch (type) {
     case SL_QTYPE_Q4_0: return 16 + 128;
@@ -216,21 +215,12 @@ TGT static void abs_rows(const uint8_t *x, size_t m, size_t n, uint8_t *xabs) {
 
 static size_t abs_row_bytes(size_t n) { return n; }
 
-#define X8_ROWS(NAME, BODY)                                                                                  \
-    TGT static void NAME##1(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, float *y,  \
-                            size_t ldy, const uint8_t *aux) { BODY(1); }                                     \
-    TGT static void NAME##2(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, float *y,  \
-                            size_t ldy, const uint8_t *aux) { BODY(2); }                                     \
-    TGT static void NAME##3(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, float *y,  \
-                            size_t ldy, const uint8_t *aux) { BODY(3); }                                     \
-    TGT static void NAME##4(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, float *y,  \
-                            size_t ldy, const uint8_t *aux) { BODY(4); }
 #define Q8_BODY(R) q8_rows(R, w, n, g0, g1, x, y, ldy, (const int8_t *)aux)
 #define Q4_BODY(R) (void)aux; q45_rows(R, w, n, g0, g1, x, y, ldy, 0)
 #define Q5_BODY(R) (void)aux; q45_rows(R, w, n, g0, g1, x, y, ldy, 1)
-X8_ROWS(q8_avx2_, Q8_BODY)
-X8_ROWS(q4_avx2_, Q4_BODY)
-X8_ROWS(q5_avx2_, Q5_BODY)
+SL_X8_ROWS(TGT, q8_avx2_, Q8_BODY)
+SL_X8_ROWS(TGT, q4_avx2_, Q4_BODY)
+SL_X8_ROWS(TGT, q5_avx2_, Q5_BODY)
 
 static const sl_x8_kernel q8_avx2 = {{q8_avx2_1, q8_avx2_2, q8_avx2_3, q8_avx2_4}, abs_rows, abs_row_bytes};
 static const sl_x8_kernel q4_avx2 = {{q4_avx2_1, q4_avx2_2, q4_avx2_3, q4_avx2_4}, NULL, NULL};

@@ -54,6 +54,17 @@ typedef struct {
     size_t (*aux_row)(size_t n);
 } sl_x8_kernel;
 
+/// NAME##1 .. NAME##4: the sl_x8_rows_fn instances of a kernel body BODY(R), with target ATTR.
+#define SL_X8_ROWS(ATTR, NAME, BODY)                                                                         \
+    ATTR static void NAME##1(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, float *y, \
+                             size_t ldy, const uint8_t *aux) { BODY(1); }                                    \
+    ATTR static void NAME##2(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, float *y, \
+                             size_t ldy, const uint8_t *aux) { BODY(2); }                                    \
+    ATTR static void NAME##3(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, float *y, \
+                             size_t ldy, const uint8_t *aux) { BODY(3); }                                    \
+    ATTR static void NAME##4(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, float *y, \
+                             size_t ldy, const uint8_t *aux) { BODY(4); }
+
 /// Activation rows from which AVX2 runs repacked Q4_0/Q5_0 through the byte tile (quant_repack_x8.c).
 #define SL_X8_TILE_MIN_ROWS 4
 

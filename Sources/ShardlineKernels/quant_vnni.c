@@ -128,25 +128,16 @@ static void block_sums(const uint8_t *x, size_t m, size_t n, uint8_t *aux) {
 
 static size_t block_sums_row_bytes(size_t n) { return n / 32 * sizeof(int32_t); }
 
-#define X8_ROWS(NAME, BODY)                                                                                  \
-    VTGT static void NAME##1(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, float *y, \
-                             size_t ldy, const uint8_t *aux) { BODY(1); }                                    \
-    VTGT static void NAME##2(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, float *y, \
-                             size_t ldy, const uint8_t *aux) { BODY(2); }                                    \
-    VTGT static void NAME##3(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, float *y, \
-                             size_t ldy, const uint8_t *aux) { BODY(3); }                                    \
-    VTGT static void NAME##4(const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x, float *y, \
-                             size_t ldy, const uint8_t *aux) { BODY(4); }
 #define Q8_BODY(R) q8_rows(R, w, n, g0, g1, x, y, ldy, (const int32_t *)aux)
 #define Q4_BODY(R) (void)aux; q45_rows(R, w, n, g0, g1, x, y, ldy, 0, 0)
 #define Q5_BODY(R) (void)aux; q45_rows(R, w, n, g0, g1, x, y, ldy, 1, 0)
 #define Q4T_BODY(R) (void)aux; q45_rows(R, w, n, g0, g1, x, y, ldy, 0, 1)
 #define Q5T_BODY(R) (void)aux; q45_rows(R, w, n, g0, g1, x, y, ldy, 1, 1)
-X8_ROWS(q8_vnni_, Q8_BODY)
-X8_ROWS(q4_vnni_, Q4_BODY)
-X8_ROWS(q5_vnni_, Q5_BODY)
-X8_ROWS(q4t_vnni_, Q4T_BODY)
-X8_ROWS(q5t_vnni_, Q5T_BODY)
+SL_X8_ROWS(VTGT, q8_vnni_, Q8_BODY)
+SL_X8_ROWS(VTGT, q4_vnni_, Q4_BODY)
+SL_X8_ROWS(VTGT, q5_vnni_, Q5_BODY)
+SL_X8_ROWS(VTGT, q4t_vnni_, Q4T_BODY)
+SL_X8_ROWS(VTGT, q5t_vnni_, Q5T_BODY)
 
 static const sl_x8_kernel q8_vnni = {{q8_vnni_1, q8_vnni_2, q8_vnni_3, q8_vnni_4}, block_sums, block_sums_row_bytes};
 static const sl_x8_kernel q4_vnni = {{q4_vnni_1, q4_vnni_2, q4_vnni_3, q4_vnni_4}, NULL, NULL};
