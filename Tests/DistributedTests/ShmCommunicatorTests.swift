@@ -41,6 +41,19 @@ import Testing
         #expect(got[1] == [[1, 2, 3], big, []])
     }
 
+    @Test func aParkedHandOffIsTimedOneWayByRankZero() throws {
+        // Each side computes 20 ms before sending, far longer than the 250 us spin: every message
+        // finds its receiver asleep. The one-way time is positive and well below the sender's
+        // compute turn (a timing that took it in would read 20 ms or more).
+        let hops = try Self.onRanks(3) { comm in
+            try CollectivesBenchmark.parkedHandoff(comm, work: 0.02, iterations: 10).map { [$0.min, $0.median, $0.max] }
+        }
+        #expect(hops[1] == nil && hops[2] == nil)  // only rank 0 reports; rank 2 takes no part
+        let h = try #require(hops[0])
+        #expect(h[0] > 0 && h[0] <= h[1] && h[1] <= h[2])
+        #expect(h[1] < 10_000, "median \(h[1]) us")
+    }
+
     @Test(arguments: [2, 3, 4])
     func allReduceIsTheSumInGroupOrderOnEveryRank(world: Int) throws {
         let count = 40_000  // several chunks through a 64 KiB ring
