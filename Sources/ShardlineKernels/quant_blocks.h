@@ -76,5 +76,17 @@ SL_BLOCKS_INL __m256i sl_x8_high_bits(__m256i plane, int j) {
     const __m256i v = j < 4 ? _mm256_slli_epi16(plane, 4 - j) : _mm256_srli_epi16(plane, j - 4);
     return _mm256_and_si256(v, _mm256_set1_epi8(0x10));
 }
+
+/// Chunks j (low nibbles) and j + 4 (high nibbles) of a repacked Q4_0/Q5_0 group block at g
+/// (j < 4), unsigned; for Q5_0 `plane` is the block's high-bit plane.
+SL_BLOCKS_INL void sl_x8_q45_chunks(const uint8_t *g, __m256i plane, int j, const int five, __m256i *lo, __m256i *hi) {
+    const __m256i m4 = _mm256_set1_epi8(0x0f), v = _mm256_loadu_si256((const __m256i *)(g + 16 + 32 * j));
+    *lo = _mm256_and_si256(v, m4);
+    *hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
+    if (five) {
+        *lo = _mm256_or_si256(*lo, sl_x8_high_bits(plane, j));
+        *hi = _mm256_or_si256(*hi, sl_x8_high_bits(plane, j + 4));
+    }
+}
 #endif
 #endif

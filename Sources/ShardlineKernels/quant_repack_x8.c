@@ -168,7 +168,7 @@ INL void q8_rows(const int R, const uint8_t *w, size_t n, size_t g0, size_t g1, 
 INL void q45_rows(const int R, const uint8_t *w, size_t n, size_t g0, size_t g1, const uint8_t *x,
                   float *y, size_t ldy, const int five) {
     const size_t nb = n / 32, xrow = nb * sizeof(sl_act_q8_32), gb = five ? 16 + 128 + 32 : 16 + 128;
-    const __m256i ones = _mm256_set1_epi16(1), m4 = _mm256_set1_epi8(0x0f);
+    const __m256i ones = _mm256_set1_epi16(1);
     const __m256 offset = _mm256_set1_ps(five ? 16.0f : 8.0f);
     for (size_t g = g0; g < g1; g++) {
         const uint8_t *p = w + g * nb * gb;
@@ -179,12 +179,8 @@ INL void q45_rows(const int R, const uint8_t *w, size_t n, size_t g0, size_t g1,
             __m256i lo16[4], hi16[4];
             for (int r = 0; r < R; r++) lo16[r] = hi16[r] = _mm256_setzero_si256();
             for (int j = 0; j < 4; j++) {
-                const __m256i v = _mm256_loadu_si256((const __m256i *)(p + 16 + 32 * j));
-                __m256i ql = _mm256_and_si256(v, m4), qh = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                if (five) {
-                    ql = _mm256_or_si256(ql, sl_x8_high_bits(plane, j));
-                    qh = _mm256_or_si256(qh, sl_x8_high_bits(plane, j + 4));
-                }
+                __m256i ql, qh;
+                sl_x8_q45_chunks(p, plane, j, five, &ql, &qh);
                 for (int r = 0; r < R; r++) {
                     const int32_t *xq = (const int32_t *)((const sl_act_q8_32 *)(x + r * xrow) + b)->qs;
                     lo16[r] = _mm256_add_epi16(lo16[r], _mm256_maddubs_epi16(ql, _mm256_set1_epi32(xq[j])));

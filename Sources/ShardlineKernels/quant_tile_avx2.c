@@ -185,7 +185,6 @@ TGT static void pack_tile(int type, const tile_format *f, const uint8_t *w, size
 TGT static void pack_tile_x8(int type, const tile_format *f, const uint8_t *g, size_t n, uint8_t *tile) {
     const tile_sizes ts = tile_sizes_of(f, n);
     const size_t gb = sl_quant_x8_group_block_bytes(type);
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
     const float offset = type == SL_QTYPE_Q4_0 ? -8.0f : (type == SL_QTYPE_Q5_0 ? -16.0f : 0.0f);
     for (size_t b = 0; b < n / 32; b++, g += gb) {
         uint8_t *qt = tile + ts.quants + 256 * b;
@@ -198,12 +197,8 @@ TGT static void pack_tile_x8(int type, const tile_format *f, const uint8_t *g, s
         } else {
             const __m256i plane = type == SL_QTYPE_Q5_0 ? _mm256_loadu_si256((const __m256i *)(g + 16 + 128)) : _mm256_setzero_si256();
             for (int j = 0; j < 4; j++) {
-                const __m256i v = _mm256_loadu_si256((const __m256i *)(g + 16 + 32 * j));
-                __m256i lo = _mm256_and_si256(v, m4), hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), m4);
-                if (type == SL_QTYPE_Q5_0) {
-                    lo = _mm256_or_si256(lo, sl_x8_high_bits(plane, j));
-                    hi = _mm256_or_si256(hi, sl_x8_high_bits(plane, j + 4));
-                }
+                __m256i lo, hi;
+                sl_x8_q45_chunks(g, plane, j, type == SL_QTYPE_Q5_0, &lo, &hi);
                 store32(qt + 32 * j, lo);
                 store32(qt + 32 * (j + 4), hi);
             }
