@@ -3,10 +3,14 @@
 /// often in different quantization types).
 public struct ConcatenatedLinear: LinearLayer {
     public let parts: [any LinearLayer]
+    /// The parts, when all are quantized: they then run as one pool job on one quantized x.
+    private let quantized: [QuantizedLinear]?
 
     public init(_ parts: [any LinearLayer]) {
         precondition(!parts.isEmpty && parts.allSatisfy { $0.inFeatures == parts[0].inFeatures }, "ConcatenatedLinear: parts must share inFeatures")
         self.parts = parts
+        let quantized = parts.compactMap { $0 as? QuantizedLinear }
+        self.quantized = quantized.count == parts.count ? quantized : nil
     }
 
     public var inFeatures: Int { parts[0].inFeatures }
@@ -16,6 +20,10 @@ public struct ConcatenatedLinear: LinearLayer {
     public func callAsFunction(_ x: Tensor, pool: ThreadPool) -> Tensor {
         let rows = x.rowCount, width = outFeatures
         let out = Tensor(zeros: [rows, width])
+        if let quantized {
+            QuantizedProjections.forward(quantized, x, into: out, pool: pool)
+            return out
+        }
         var column = 0
         for part in parts {
             let y = part(x, pool: pool)

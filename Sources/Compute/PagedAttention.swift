@@ -85,7 +85,7 @@ public func pagedAttention(
     }
     let total = items.count * numHeads
     guard total > 0 else { return out }
-    pool.parallelFor(total, minChunk: 4) { range in
+    pool.parallelFor(total, minChunk: 1) { range in
         var scores = [Float](repeating: 0, count: maxContext)
         scores.withUnsafeMutableBufferPointer { scratch in
             for index in range {

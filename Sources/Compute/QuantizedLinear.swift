@@ -186,40 +186,7 @@ public struct QuantizedLinear: Sendable {
     }
 
     public func forward(_ x: Tensor, into out: Tensor, pool: ThreadPool = .shared) {
-        precondition(x.rowLength == inFeatures, "QuantizedLinear: input rows of \(x.rowLength), expected \(inFeatures)")
-        let m = x.rowCount, n = outFeatures, k = inFeatures
-        precondition(out.count == m * n, "QuantizedLinear: output \(out.shape) for \(m)×\(n)")
-        guard m > 0, n > 0 else { return }
-        let type = Int32(weight.type.rawValue)
-        let actRow = weight.type.activationRowBytes(k)
-        let act = UnsafeMutableRawPointer.allocate(byteCount: max(m * actRow, 1), alignment: 64)
-        defer { act.deallocate() }
-        let xp = x.data, op = out.data, wp = weight.bytes.baseAddress!, bp = bias?.data, repacked = weight.layout == .interleaved8
-        // Quantize the activations once (in parallel for prefill-sized batches).
-        pool.parallelFor(m, minChunk: 16) { rows in
-            for r in rows { sl_quantize_act_row(type, xp + r * k, act + r * actRow, k) }
-        }
-        let actp = UnsafeRawPointer(act)
-        // Claimed chunks of at least 16 weight rows, several per thread: a thread that is off
-        // its core leaves its unclaimed chunks to the others. Chunk edges fall on multiples of 8
-        // rows, the batched kernels' tile height.
-        let chunks = min(max(1, n / 16), pool.threadCount == 1 ? 1 : pool.threadCount * 4)
-        func edge(_ c: Int) -> Int { c == chunks ? n : n * c / chunks / 8 * 8 }
-        pool.run(chunks: chunks) { c in
-            let lo = edge(c), hi = edge(c + 1)
-            guard lo < hi else { return }
-            if repacked {
-                sl_quant_x8_matmul(type, wp, k, lo, hi, actp, m, op, n)
-            } else {
-                sl_quant_matmul(type, wp, k, lo, hi, actp, m, op, n)
-            }
-            if let bp {
-                for r in 0..<m {
-                    let row = op + r * n
-                    for j in lo..<hi { row[j] += bp[j] }
-                }
-            }
-        }
+        QuantizedProjections.forward([self], x, into: out, pool: pool)
     }
 
     /// The f32 weights (for tests and as a fallback path through `Linear`).

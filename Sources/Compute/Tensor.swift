@@ -113,3 +113,18 @@ extension Tensor {
         return out
     }
 }
+
+extension Tensor {
+    /// Consecutive column blocks of a [rows, Σ widths] tensor as new [rows, width] tensors
+    /// (q/k/v out of one fused projection).
+    public func splittingColumns(_ widths: [Int]) -> [Tensor] {
+        precondition(widths.reduce(0, +) == rowLength, "Tensor: columns \(widths) of rows of \(rowLength)")
+        var column = 0
+        return widths.map { width in
+            let part = Tensor(zeros: [rowCount, width])
+            for r in 0..<rowCount where width > 0 { part.row(r).update(from: row(r) + column, count: width) }
+            column += width
+            return part
+        }
+    }
+}

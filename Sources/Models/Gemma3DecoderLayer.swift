@@ -5,8 +5,9 @@ import ModelFormats
 struct Gemma3DecoderLayer: Sendable {
     let inputNorm: RMSNorm, postAttentionNorm: RMSNorm, preFeedforwardNorm: RMSNorm, postFeedforwardNorm: RMSNorm
     let qNorm: RMSNorm, kNorm: RMSNorm
-    let q: any LinearLayer, k: any LinearLayer, v: any LinearLayer, o: any LinearLayer
-    let gate: any LinearLayer, up: any LinearLayer, down: any LinearLayer
+    /// q/k/v and gate/up stacked: one job each (fused into one matrix where the store can).
+    let qkv: any LinearLayer, o: any LinearLayer
+    let gateUp: any LinearLayer, down: any LinearLayer
     let numHeads: Int, numKVHeads: Int, headDim: Int
     let scale: Float
     let isSliding: Bool
@@ -26,12 +27,16 @@ struct Gemma3DecoderLayer: Sendable {
         let d = c.headDim, heads = plan.queryHeads(c), kvHeads = plan.kvHeads(c), columns = plan.slice(inter)
         let qRows = (heads.lowerBound * d)..<(heads.upperBound * d), kvRows = (kvHeads.lowerBound * d)..<(kvHeads.upperBound * d)
         let whole = plan.tpSize == 1
-        q = try weights.linear(name(.q), outFeatures: c.qSize, inFeatures: hidden, rows: whole ? nil : qRows, cols: nil)
-        k = try weights.linear(name(.k), outFeatures: c.kvSize, inFeatures: hidden, rows: whole ? nil : kvRows, cols: nil)
-        v = try weights.linear(name(.v), outFeatures: c.kvSize, inFeatures: hidden, rows: whole ? nil : kvRows, cols: nil)
+        qkv = try weights.stackedLinear([
+            StackedPart(name: name(.q), outFeatures: c.qSize, rows: whole ? nil : qRows),
+            StackedPart(name: name(.k), outFeatures: c.kvSize, rows: whole ? nil : kvRows),
+            StackedPart(name: name(.v), outFeatures: c.kvSize, rows: whole ? nil : kvRows),
+        ], inFeatures: hidden)
         o = try weights.linear(name(.o), outFeatures: hidden, inFeatures: c.qSize, rows: nil, cols: whole ? nil : qRows)
-        gate = try weights.linear(name(.gate), outFeatures: inter, inFeatures: hidden, rows: whole ? nil : columns, cols: nil)
-        up = try weights.linear(name(.up), outFeatures: inter, inFeatures: hidden, rows: whole ? nil : columns, cols: nil)
+        gateUp = try weights.stackedLinear([
+            StackedPart(name: name(.gate), outFeatures: inter, rows: whole ? nil : columns),
+            StackedPart(name: name(.up), outFeatures: inter, rows: whole ? nil : columns),
+        ], inFeatures: hidden)
         down = try weights.linear(name(.down), outFeatures: hidden, inFeatures: inter, rows: nil, cols: whole ? nil : columns)
         numHeads = heads.count
         numKVHeads = kvHeads.count
@@ -42,14 +47,15 @@ struct Gemma3DecoderLayer: Sendable {
     }
 
     var weightBytes: Int {
-        [q, k, v, o, gate, up, down].reduce(0) { $0 + $1.weightBytes }
+        [qkv, o, gateUp, down].reduce(0) { $0 + $1.weightBytes }
             + 4 * [inputNorm, postAttentionNorm, preFeedforwardNorm, postFeedforwardNorm, qNorm, kNorm].reduce(0) { $0 + $1.weight.count }
     }
 
     func forward(_ x: Tensor, batch: ForwardBatch, cache: PagedKVCache, rope: RotaryEmbedding, tp: (any TensorParallelGroup)?) -> Tensor {
         let rows = x.rowCount
-        let h = inputNorm(x)
-        let queries = q(h), keys = k(h), values = v(h)
+        let kvWidth = numKVHeads * headDim
+        let split = qkv(inputNorm(x)).splittingColumns([numHeads * headDim, kvWidth, kvWidth])
+        let (queries, keys, values) = (split[0], split[1], split[2])
         // q/k norms act on each head: view [rows, heads·dim] as [rows·heads, dim].
         qNorm.forward(queries.reshaped([rows * numHeads, headDim]), into: queries.reshaped([rows * numHeads, headDim]))
         kNorm.forward(keys.reshaped([rows * numKVHeads, headDim]), into: keys.reshaped([rows * numKVHeads, headDim]))
@@ -63,7 +69,7 @@ struct Gemma3DecoderLayer: Sendable {
         postAttentionNorm.forward(attnOut, into: attnOut)
         addInPlace(attnOut, x)
         let f = preFeedforwardNorm(attnOut)
-        let mlp = down(GatedActivation.geluTanh(gate: gate(f), up: up(f)))
+        let mlp = down(GatedActivation.geluTanh(gateUp(f)))
         tp?.allReduceSum(mlp)
         postFeedforwardNorm.forward(mlp, into: mlp)
         addInPlace(mlp, attnOut)

@@ -146,17 +146,10 @@ struct LlamaDecoderLayer: Sendable {
     }
 
     func forward(_ x: Tensor, batch: ForwardBatch, cache: PagedKVCache, rope: RotaryEmbedding, tp: (any TensorParallelGroup)?) -> Tensor {
-        let rows = x.rowCount
         let qkvOut = qkv(inputNorm(x))
-        let qWidth = numHeads * headDim, kvWidth = numKVHeads * headDim
-        let queries = Tensor(zeros: [rows, qWidth])
-        let keys = Tensor(zeros: [rows, kvWidth]), values = Tensor(zeros: [rows, kvWidth])
-        for r in 0..<rows {
-            let src = qkvOut.row(r)
-            queries.row(r).update(from: src, count: qWidth)
-            keys.row(r).update(from: src + qWidth, count: kvWidth)
-            values.row(r).update(from: src + qWidth + kvWidth, count: kvWidth)
-        }
+        let kvWidth = numKVHeads * headDim
+        let split = qkvOut.splittingColumns([numHeads * headDim, kvWidth, kvWidth])
+        let (queries, keys, values) = (split[0], split[1], split[2])
         rope.apply(queries, headDim: headDim, positions: batch.positions)
         rope.apply(keys, headDim: headDim, positions: batch.positions)
         cache.write(keys: keys, values: values, slotMapping: batch.slotMapping)

@@ -78,6 +78,8 @@ extension WeightStore {
         guard let bias else { return layer }
         let full = try vector(bias, count: outFeatures)
         let kept = rows.map { r in Tensor(shape: [r.count], values: Array(full.toArray()[r])) } ?? full
+        // Quantized kernels add a bias themselves, which keeps q/k/v one fused job.
+        if let q = layer as? QuantizedLinear, q.bias == nil { return QuantizedLinear(weight: q.weight, bias: kept) }
         return BiasedLinear(inner: layer, bias: kept)
     }
 }

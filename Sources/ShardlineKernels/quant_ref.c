@@ -52,6 +52,8 @@ static int act_kind(int weight_type) {  // 0: f32, 1: q8_32, 2: q8_K
     }
 }
 
+int sl_quant_act_kind(int weight_type) { return act_kind(weight_type); }
+
 size_t sl_quant_act_row_bytes(int weight_type, size_t n) {
     switch (act_kind(weight_type)) {
     case 1: return n % 32 ? 0 : n / 32 * sizeof(sl_act_q8_32);

@@ -355,12 +355,12 @@ import Testing
 // MARK: - Helpers
 
 /// Weights as bytes in a GGML format plus the exact values they stand for.
-fileprivate struct PackedWeights {
+struct PackedWeights {
     var bytes: [UInt8] = []
     var values: [Float] = []
 }
 
-fileprivate struct QuantRandom {
+struct QuantRandom {
     var state: UInt64
     init(seed: UInt64) { state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 1 }
     mutating func next() -> UInt64 {
@@ -435,7 +435,7 @@ fileprivate func quantizedActivations(_ type: QuantType, _ x: [Float], cols: Int
 }
 
 /// Random valid blocks for `rows` × `cols` weights, packed from random logical values.
-fileprivate func randomWeights(_ type: QuantType, rows: Int, cols: Int, _ rng: inout QuantRandom) -> PackedWeights {
+func randomWeights(_ type: QuantType, rows: Int, cols: Int, _ rng: inout QuantRandom) -> PackedWeights {
     var p = PackedWeights()
     func scale(_ lo: Float, _ hi: Float) -> Float {
         Float(Float16(lo + (hi - lo) * (rng.float() + 1) / 2))  // exactly representable in f16

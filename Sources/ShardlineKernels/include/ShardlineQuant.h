@@ -62,6 +62,9 @@ void sl_int8_to_f32(const uint8_t *src, float scale, float *dst, size_t n);
 /// Bytes of one activation row of n elements, quantized for weights of `weight_type`:
 /// sl_act_q8_32 blocks for Q4_0/Q5_0/Q8_0, sl_act_q8_K for Q4_K/Q5_K/Q6_K, plain f32 otherwise.
 size_t sl_quant_act_row_bytes(int weight_type, size_t n);
+/// Which activation format weights of `weight_type` take: 0 f32, 1 sl_act_q8_32, 2 sl_act_q8_K.
+/// Weight types of one kind can share one quantized activation row.
+int sl_quant_act_kind(int weight_type);
 /// Quantizes (or copies, for float weight types) one activation row for weights of `weight_type`.
 /// Scale d = max|x| / 127 per block, q = round-to-nearest-even(x / d).
 void sl_quantize_act_row(int weight_type, const float *x, void *dst, size_t n);
