@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "ModelFormats"),
         .target(name: "Tokenizers"),
         .target(name: "Models", dependencies: ["Compute", "ModelFormats", "Tokenizers"]),
-        .target(name: "Engine", dependencies: ["Tokenizers"]),
+        .target(name: "Engine", dependencies: ["Tokenizers", "ShardlineKernels"]),
         .target(name: "Distributed", dependencies: ["Engine", "Models", "ModelFormats", "Compute", "ShardlineIPC", "ShardlineKernels", "COpenMPI"]),
         .target(
             name: "Server",

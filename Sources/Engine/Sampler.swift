@@ -1,4 +1,5 @@
 import Foundation
+import ShardlineKernels
 
 /// One candidate's log-probability, for the `logprobs` of a response.
 public struct TokenLogprob: Sendable, Equatable {
@@ -97,16 +98,10 @@ public struct Sampler: Sendable {
         return SampledToken(tokenId: token, logprob: raw.logprob(rawLogit), topLogprobs: raw.top)
     }
 
-    /// Greedy: one pass; the first index wins ties (strict `>`).
+    /// Greedy: the first index of the largest value wins ties; NaNs are skipped (C: a max pass
+    /// and a find pass, vectorised: 16 us at 262k where the one-pass loop took 100).
     static func argmax(_ row: UnsafeBufferPointer<Float>) -> Int {
-        let p = row.baseAddress!
-        var best = p[0]
-        var index = 0
-        for i in 1..<row.count where p[i] > best || (best.isNaN && !p[i].isNaN) {
-            best = p[i]
-            index = i
-        }
-        return index
+        sl_argmax_f32(row.baseAddress!, row.count)
     }
 
     /// Temperature, min_p, top_k, top_p, then one draw with the uniform `u` in [0, 1).

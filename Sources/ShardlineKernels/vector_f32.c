@@ -1,5 +1,6 @@
 // Dot and axpy: the inner loops of attention. AVX2/FMA with 4 accumulators hides FMA latency.
 #include "ShardlineKernels.h"
+#include <math.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -86,4 +87,44 @@ float sl_sum_f32(const float *x, size_t n) {
     float s = 0;
     for (size_t i = 0; i < n; i++) s += x[i];
     return s;
+}
+
+// Greedy sampling's argmax over a vocabulary row (262,144 wide for Gemma): a max pass and a
+// find pass, both vectorised, instead of one loop whose compare-and-branch cannot be.
+#if defined(__x86_64__)
+__attribute__((target("avx2")))
+static size_t argmax_avx2(const float *x, size_t n) {
+    // max_ps returns its second operand when the first is NaN, so NaNs never enter the max.
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    __m256 a0 = ninf, a1 = ninf, a2 = ninf, a3 = ninf;
+    size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm256_max_ps(_mm256_loadu_ps(x + i), a0);
+        a1 = _mm256_max_ps(_mm256_loadu_ps(x + i + 8), a1);
+        a2 = _mm256_max_ps(_mm256_loadu_ps(x + i + 16), a2);
+        a3 = _mm256_max_ps(_mm256_loadu_ps(x + i + 24), a3);
+    }
+    float lanes[8];
+    _mm256_storeu_ps(lanes, _mm256_max_ps(_mm256_max_ps(a0, a1), _mm256_max_ps(a2, a3)));
+    float m = -INFINITY;
+    for (int k = 0; k < 8; k++) m = lanes[k] > m ? lanes[k] : m;
+    for (; i < n; i++) m = x[i] > m ? x[i] : m;
+    const __m256 mv = _mm256_set1_ps(m);
+    for (i = 0; i + 8 <= n; i += 8) {
+        int mask = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_loadu_ps(x + i), mv, _CMP_EQ_OQ));
+        if (mask) return i + (size_t)__builtin_ctz((unsigned)mask);
+    }
+    for (; i < n; i++) if (x[i] == m) return i;
+    return 0;
+}
+#endif
+
+size_t sl_argmax_f32(const float *x, size_t n) {
+#if defined(__x86_64__)
+    if (sl_has_avx2_fma()) return argmax_avx2(x, n);
+#endif
+    float m = -INFINITY;
+    for (size_t i = 0; i < n; i++) m = x[i] > m ? x[i] : m;
+    for (size_t i = 0; i < n; i++) if (x[i] == m) return i;
+    return 0;
 }

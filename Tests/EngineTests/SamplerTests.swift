@@ -62,6 +62,22 @@ private func histogram(_ logits: [Float], _ p: SamplingParams, draws: Int) -> [I
     #expect(draw([-.infinity, -3, -.infinity], SamplingState(params: .greedy, seed: 0)).tokenId == 1)
 }
 
+@Test func argmaxSkipsNaNsAndKeepsTheFirstOfEqualValues() {
+    func argmax(_ row: [Float]) -> Int { row.withUnsafeBufferPointer { Sampler.argmax($0) } }
+    // Past the vector body (32 wide) and into the tail, on either side of a lane boundary.
+    var row = [Float](repeating: -1, count: 77)
+    row[40] = 3; row[70] = 3
+    #expect(argmax(row) == 40)
+    row[5] = .nan; row[76] = 4
+    #expect(argmax(row) == 76)
+    #expect(argmax([.nan, -.infinity, .nan, -.infinity]) == 1)
+    #expect(argmax([.nan, .nan, .nan]) == 0)
+    #expect(argmax([-.infinity, -.infinity]) == 0)
+    var zeros = [Float](repeating: -1, count: 40)
+    zeros[9] = -0.0; zeros[33] = 0
+    #expect(argmax(zeros) == 9)
+}
+
 @Test func topK1WithTemperatureOneEqualsGreedy() {
     let p = params { $0.temperature = 1; $0.topK = 1 }
     for seed in 0..<40 as Range<UInt64> {

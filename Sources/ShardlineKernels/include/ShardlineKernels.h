@@ -23,6 +23,8 @@ float sl_dot_f32(const float *a, const float *b, size_t n);
 void sl_axpy_f32(float *y, const float *x, float alpha, size_t n);
 /// Sum of x: a streaming read, used to measure memory bandwidth.
 float sl_sum_f32(const float *x, size_t n);
+/// Index of the first largest non-NaN value of x (+0 and -0 tie); 0 when there is none.
+size_t sl_argmax_f32(const float *x, size_t n);
 
 /// out = x / rms(x) * (w or 1 + w). `unit_offset` selects Gemma's (1 + w).
 void sl_rmsnorm_f32(const float *x, const float *w, float *out, size_t n, float eps, int unit_offset);
