@@ -200,6 +200,9 @@ void sl_dequantize_row(int type, const void *src, float *y, size_t n) {
 // ---------------------------------------------------------------- activation quantization
 
 void sl_quantize_act_row(int weight_type, const float *x, void *dst, size_t n) {
+#if defined(__x86_64__)
+    if (sl_quant_simd_active() && sl_quantize_act_row_avx2(act_kind(weight_type), x, dst, n)) return;
+#endif
     switch (act_kind(weight_type)) {
     case 1: {
         sl_act_q8_32 *b = dst;

@@ -122,6 +122,8 @@ int sl_quant_x8_matmul_tiled(int type, const void *w, size_t n, size_t r0, size_
 typedef void (*sl_quant_rows_fn)(const void *w, size_t n, const void *x, size_t xstride,
                                  size_t nr, float *out, size_t ostride);
 sl_quant_rows_fn sl_quant_rows_avx2(int type);
+// Internal: activation quantization for act kind 1 or 2 (quantize_act_avx2.c); 0 for another kind.
+int sl_quantize_act_row_avx2(int kind, const float *x, void *dst, size_t n);
 
 #ifdef __cplusplus
 }
