@@ -65,13 +65,17 @@ public struct CostModel: Sendable {
     var gemmEfficiency: Double { memory.gpu.isMeasured ? 1 : Efficiency.gemmCompute }
     var bandwidthEfficiency: Double { memory.gpu.isMeasured ? 1 : Efficiency.memoryBandwidth }
 
-    /// A GPU streams weights and multiplies at once (the slower bounds the GEMM); on a measured
-    /// CPU device the same cores unpack and multiply every block, so the two times add. Measured
-    /// here: at pp 2 a 4-row decode step took 95 ms on the head stage, 1-row 33 ms; the max()
-    /// form predicted 55 ms.
+    /// A GPU streams weights and multiplies at once (the slower bounds the GEMM). On a measured
+    /// CPU device the same cores unpack and multiply, so how much of the smaller time hides under
+    /// the larger depends on the kernels: a fitted share of it adds (`gemmSerialFraction`). With
+    /// session 3's kernels the two added (pp 2: a 4-row decode step took 95 ms on the head stage,
+    /// 1-row 33 ms; a max() predicted 55); with the repacked and VNNI kernels a decode step is
+    /// nearly flat up to 4 rows (Zen 5, default model: 6.6, 7.5, 9.0 ms at 1, 2, 4 rows, 14.9 at
+    /// 8, 60 at 32), which a sum, a straight line from 1 to 32 rows, over-states by 25-30%.
     func gemm(flops: Double, weightBytes: Double) -> Double {
         let compute = flops / (gemmPeak * gemmEfficiency), stream = weightBytes / (bandwidth * bandwidthEfficiency)
-        return memory.gpu.isMeasured ? compute + stream : max(compute, stream)
+        guard memory.gpu.isMeasured else { return max(compute, stream) }
+        return max(compute, stream) + (memory.gpu.gemmSerialFraction ?? 1) * min(compute, stream)
     }
 
     public func stageCosts(_ batch: [BatchSlice]) -> [StageCost] {

@@ -55,6 +55,11 @@ public struct GPUSpec: Sendable, Codable, Equatable {
     /// is a wake-up: the engine to the first stage, stage to stage, the tokens back. The link's
     /// latency (a spinning all-reduce's) does not hold it.
     public var parkedHandoffSeconds: Double?
+    /// A measured device's share of the smaller of a GEMM's compute and weight-streaming times
+    /// that adds to the larger: 1, they add (the cores unpack every block, then multiply); 0, a
+    /// roofline max (streaming hides the multiplies). Fitted to a mid-sized decode step
+    /// (`DeviceFit`); absent: 1.
+    public var gemmSerialFraction: Double?
 
     public struct AloneRates: Sendable, Codable, Equatable {
         public var memoryBandwidthGBps: Double
@@ -86,6 +91,7 @@ public struct GPUSpec: Sendable, Codable, Equatable {
         case id, name, nvlink, source, note, measured, alone
         case sampledRowSeconds = "sampled_row_seconds"
         case parkedHandoffSeconds = "parked_handoff_seconds"
+        case gemmSerialFraction = "gemm_serial_fraction"
         case memoryBytes = "memory_bytes_nominal"
         case memoryBandwidthGBps = "memory_bandwidth_gbps"
         case fp16DenseTFLOPS = "fp16_dense_tflops"

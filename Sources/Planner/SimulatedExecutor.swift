@@ -7,14 +7,16 @@ import Engine
 /// block until then.
 ///
 /// A measured device with alone rates (`GPUSpec.alone`: host devices that share cores and a
-/// memory bus) runs at them while its batch is the only one in the pipeline: then every other
-/// device of the host has nothing coming and sleeps. With more batches in flight an idle stage
-/// is only waiting for the next hand-off, and our workers wait for it spinning (spin, then
-/// futex), so the host stays shared: calibrated on this machine's pp 2, alone rates whenever a
-/// neighbour idled predicted 1.15× the measured throughput at 8 requests, this rule 1.05×. The
-/// rate of a running stage is re-decided at every submit and stage start or finish, so a stage
-/// that began alone slows down when the next batch arrives. Without alone rates every stage
-/// runs at its cost-model time, start to finish.
+/// memory bus) runs at them while every other stage of the host sleeps: idle for longer than
+/// our workers spin before they park on a futex (`parkAfter`, ShmCommunicator's 250 µs). An idle
+/// stage still spinning holds its core. Session 4 gave alone rates only to a batch alone in the
+/// pipeline (on Zen 1, before the spin had a limit, "whenever a neighbour idled" predicted 1.15×
+/// at pp 2, 8 requests); on Zen 4 and Zen 5 that under-predicted pp 2 at 8 requests, where
+/// Gemma's head stage is about twice stage 0 and stage 0 sleeps through half of every cycle.
+/// Paired on the same measurements (6 rounds, Zen 5): predicted/measured at 1, 8, 32 requests
+/// 1.11, 0.85, 1.07 with the lone-batch rule, 1.11, 0.91, 1.08 with this one. The rate of a
+/// running stage is re-decided at every submit, stage start or finish and stage falling asleep.
+/// Without alone rates every stage runs at its cost-model time, start to finish.
 ///
 /// @unchecked Sendable: driven by the one engine-loop thread, like the real executors.
 public final class SimulatedExecutor: Executor, @unchecked Sendable {
@@ -29,6 +31,12 @@ public final class SimulatedExecutor: Executor, @unchecked Sendable {
     /// Stage times at the alone rates. tp = 1 only: tensor-parallel ranks are always busy together
     /// (and devices of other hosts never share with this one; one host is what we measure).
     private let aloneCostModel: CostModel?
+    /// How long an idle stage spins before it sleeps (ShmCommunicator.spinNanoseconds; the
+    /// planner does not link the workers' module).
+    public static let parkAfter = 250e-6
+    private let parkAfter: Double
+    /// When each stage, idle since its last job, falls asleep (−∞: asleep from the start).
+    private var parkedAt: [Double]
 
     /// A submitted batch: its stage times and progress.
     private struct InFlight {
@@ -60,7 +68,8 @@ public final class SimulatedExecutor: Executor, @unchecked Sendable {
     public var recordSlices = false
     public private(set) var stageSlices: [StageSlice] = []
 
-    public init(costModel: CostModel, clock: VirtualClock, numBlocks: Int, vocabSize: Int, sampledTokenId: Int = 1) {
+    public init(costModel: CostModel, clock: VirtualClock, numBlocks: Int, vocabSize: Int, sampledTokenId: Int = 1,
+                parkAfter: Double = SimulatedExecutor.parkAfter) {
         self.costModel = costModel
         self.clock = clock
         self.numBlocks = numBlocks
@@ -68,6 +77,8 @@ public final class SimulatedExecutor: Executor, @unchecked Sendable {
         self.sampledTokenId = min(sampledTokenId, vocabSize - 1)
         aloneCostModel = costModel.layout.tp == 1 && costModel.layout.pp > 1 ? costModel.alone : nil
         queues = Array(repeating: [], count: costModel.layout.pp)
+        self.parkAfter = parkAfter
+        parkedAt = Array(repeating: -.infinity, count: costModel.layout.pp)
         stageBusySeconds = Array(repeating: 0, count: costModel.layout.pp)
     }
 
@@ -116,15 +127,20 @@ public final class SimulatedExecutor: Executor, @unchecked Sendable {
                     nextReady = min(nextReady, head.readyAt)
                 }
             }
-            // Shared-rate seconds done per second: above 1 for the pipeline's only batch.
+            // Shared-rate seconds done per second: above 1 while every other stage sleeps.
             let rates = running.map { s -> Double in
                 let job = queues[s][0]
-                guard batches.count == 1, let alone = batches[job.id]!.aloneTimes?[s], alone > 0 else { return 1 }
+                let othersAsleep = queues.indices.allSatisfy { $0 == s || (!running.contains($0) && now >= parkedAt[$0]) }
+                guard othersAsleep, let alone = batches[job.id]!.aloneTimes?[s], alone > 0 else { return 1 }
                 return max(1, batches[job.id]!.times[s] / alone)
             }
             // The next event: a stage finishing (those stages finish then, whatever rounding
-            // leaves of their work), a queued batch becoming ready, or the limit.
+            // leaves of their work), a queued batch becoming ready, an idle stage falling asleep
+            // (which matters only with alone rates), or the limit.
             var next = min(limit, nextReady)
+            if aloneCostModel != nil {
+                for s in queues.indices where !running.contains(s) && parkedAt[s] > now { next = min(next, parkedAt[s]) }
+            }
             var finishing: [Int] = []
             for (i, s) in running.enumerated() {
                 let done = now + queues[s][0].remaining / rates[i]
@@ -145,6 +161,7 @@ public final class SimulatedExecutor: Executor, @unchecked Sendable {
         let b = batches[job.id]!
         let start = b.stageStart[s]!
         stageBusySeconds[s] += now - start
+        parkedAt[s] = now + parkAfter
         if recordSlices {
             stageSlices.append(StageSlice(stage: s, batch: b.batch.stepId, tokens: b.batch.totalTokens,
                                           decodeOnly: b.batch.requests.allSatisfy { $0.numTokens == 1 }, start: start, end: now))

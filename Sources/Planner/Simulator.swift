@@ -13,6 +13,8 @@ public struct Simulator: Sendable {
     /// Data parallel: whole engines, each with `numBlocks` of KV, behind one router.
     public var replicas = 1
     public var routing: RoutingPolicy = .roundRobin
+    /// How long an idle pipeline stage spins before it sleeps (alone rates: `SimulatedExecutor`).
+    public var stageParkAfter = SimulatedExecutor.parkAfter
 
     public init(costModel: CostModel, scheduler: SchedulerConfig, numBlocks: Int) {
         self.costModel = costModel
@@ -37,7 +39,8 @@ public struct Simulator: Sendable {
         guard replicas >= 1 else { throw PlannerError.invalidRequest("a simulation needs at least one replica, got \(replicas)") }
         let vocab = costModel.memory.model.vocabSize
         let group = try (0..<replicas).map { _ in
-            try Replica(config: config, costModel: costModel, numBlocks: numBlocks, vocabSize: vocab, recordTrace: recordTrace)
+            try Replica(config: config, costModel: costModel, numBlocks: numBlocks, vocabSize: vocab, recordTrace: recordTrace,
+                        parkAfter: stageParkAfter)
         }
         var router = ReplicaRouter(replicas: replicas, policy: routing, blockSize: config.blockSize, rememberedBlocks: numBlocks)
 
@@ -109,8 +112,9 @@ public struct Simulator: Sendable {
         let executor: SimulatedExecutor
         let core: EngineCore
 
-        init(config: SchedulerConfig, costModel: CostModel, numBlocks: Int, vocabSize: Int, recordTrace: Bool) throws {
-            executor = SimulatedExecutor(costModel: costModel, clock: clock, numBlocks: numBlocks + 1, vocabSize: vocabSize)
+        init(config: SchedulerConfig, costModel: CostModel, numBlocks: Int, vocabSize: Int, recordTrace: Bool, parkAfter: Double) throws {
+            executor = SimulatedExecutor(costModel: costModel, clock: clock, numBlocks: numBlocks + 1, vocabSize: vocabSize,
+                                         parkAfter: parkAfter)
             executor.recordSlices = recordTrace
             core = try EngineCore(config: config, executor: executor, clock: clock.closure)
         }

@@ -5,9 +5,9 @@ import Models
 import Planner
 
 /// This machine as a device, measured by running a model through the engine: a decode step at
-/// batch 1 and at batch 32 and a 512-token prefill, each device a process with its share of the
+/// batch 1, 8 and 32 and a 512-token prefill, each device a process with its share of the
 /// cores, all devices at once (they share the cores and the memory bus). The rates written are
-/// the ones under which the planner's cost model reproduces those three timings; the datasheet
+/// the ones under which the planner's cost model reproduces those timings; the datasheet
 /// efficiency factors do not apply to them (`measured: true`).
 ///
 /// Why not the generic kernel probe (`--profile-device` without `--model`): quantized GGUF
@@ -43,21 +43,23 @@ enum ModelDeviceProfile {
             all.append(t)
         }
         func mean(_ xs: [Double]) -> Double { xs.reduce(0, +) / Double(xs.count) }
-        let batch = all.compactMap(\.batchDecodeStepSeconds)
+        let batch = all.compactMap(\.batchDecodeStepSeconds), mid = all.compactMap(\.midDecodeStepSeconds)
         return Timings(decodeStepSeconds: mean(all.map(\.decodeStepSeconds)), prefillSeconds: mean(all.map(\.prefillSeconds)),
                        prefillTokens: all[0].prefillTokens, batchDecodeStepSeconds: batch.count == all.count ? mean(batch) : nil,
-                       batchDecodeRows: all[0].batchDecodeRows)
+                       batchDecodeRows: all[0].batchDecodeRows, midDecodeStepSeconds: mid.count == all.count ? mean(mid) : nil,
+                       midDecodeRows: all[0].midDecodeRows)
     }
 
     /// This process's timings: medians over 5 runs of a 64-step decode of one sequence, a 512-token
-    /// prefill (shorter where the model's context is) and a 16-step decode of 32 sequences at once.
+    /// prefill (shorter where the model's context is) and 16-step decodes of 8 and of 32 sequences at once.
     /// 512 tokens because a prefill's cost per token falls with its length (this VM, default model:
     /// 5.0 ms at 256 tokens, 3.8 at 512, 3.7 in calibrate's 2048-token steps) and a loaded engine's
     /// prefill steps are long; the batch decode fits the cost a sampled row adds beyond its FLOPs
-    /// and bytes (`GPUSpec.sampledRowSeconds`). No prefix caching: each timing computes its whole prompt.
+    /// and bytes (`GPUSpec.sampledRowSeconds`), the 8-row one how much of a GEMM's compute hides
+    /// under its streaming (`GPUSpec.gemmSerialFraction`). No prefix caching: each timing computes its whole prompt.
     static func timings(model: String) throws -> Timings {
         let bundle = try ModelBundle.load(path: model)
-        let prefillTokens = min(512, bundle.config.maxPositionEmbeddings - 64), batchRows = 32
+        let prefillTokens = min(512, bundle.config.maxPositionEmbeddings - 64), batchRows = 32, midRows = 8
         // Room for the 32 short sequences at once (3 blocks each) and the prefill, without preempting.
         var cache = CacheConfig()
         let blocks = 3 * batchRows + prefillTokens / cache.blockSize + 8
@@ -70,7 +72,7 @@ enum ModelDeviceProfile {
         func prompt(_ n: Int, _ seed: Int) -> [Int] { SyntheticLoad.promptIds(count: n, seed: seed, vocabSize: bundle.config.vocabSize) }
         var params = SamplingParams.greedy
         params.ignoreEOS = true
-        var decode: [Double] = [], prefill: [Double] = [], batchDecode: [Double] = []
+        var decode: [Double] = [], prefill: [Double] = [], batchDecode: [Double] = [], midDecode: [Double] = []
         for run in 0..<5 {
             params.maxTokens = 1
             let t0 = Date()
@@ -79,8 +81,11 @@ enum ModelDeviceProfile {
             decode.append(1 / (try SyntheticLoad.decodeRate(llm, prompts: [prompt(16, run + 10)], params: params, decodeTokens: 64)))
             let prompts = (0..<batchRows).map { prompt(16, 100 * run + $0 + 20) }
             batchDecode.append(Double(batchRows) / (try SyntheticLoad.decodeRate(llm, prompts: prompts, params: params, decodeTokens: 16)))
+            let midPrompts = (0..<midRows).map { prompt(16, 100 * run + $0 + 60) }
+            midDecode.append(Double(midRows) / (try SyntheticLoad.decodeRate(llm, prompts: midPrompts, params: params, decodeTokens: 16)))
         }
         return Timings(decodeStepSeconds: median(decode), prefillSeconds: median(prefill), prefillTokens: prefillTokens,
-                       batchDecodeStepSeconds: median(batchDecode), batchDecodeRows: batchRows)
+                       batchDecodeStepSeconds: median(batchDecode), batchDecodeRows: batchRows,
+                       midDecodeStepSeconds: median(midDecode), midDecodeRows: midRows)
     }
 }

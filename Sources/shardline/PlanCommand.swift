@@ -96,16 +96,17 @@ struct PlanCommand: ParsableCommand {
                     let lone = MeasuredTimings(decodeStepSeconds: alone.decodeStepSeconds, prefillSeconds: alone.prefillSeconds,
                                                prefillTokens: alone.prefillTokens)
                     let fitted = try DeviceFit.fit(lone, spec: modelSpec, quantization: quant, template: template, link: link,
-                                                   rowSeconds: spec.sampledRowSeconds ?? 0)
+                                                   rowSeconds: spec.sampledRowSeconds ?? 0, serialFraction: spec.gemmSerialFraction ?? 1)
                     spec.alone = .init(memoryBandwidthGBps: fitted.memoryBandwidthGBps, denseTFLOPS: fitted.bf16DenseTFLOPS ?? 0)
                 }
             } catch let e as DeviceFitError { throw CLIError(e.description) }
             // Devices of this host hand batches, activations and tokens to each other.
             if devicesPerHost > 1 { spec.parkedHandoffSeconds = try BenchCollectivesCommand.measureHandoff() }
-            spec.note = String(format: "rates fitted to %@ (--quantization %@) run by this engine, %d device(s) at once: decode step %.1f ms at batch 1, %.1f ms at batch %d, %d-token prefill %.0f ms; no efficiency factor applies (measured)",
+            spec.note = String(format: "rates fitted to %@ (--quantization %@) run by this engine, %d device(s) at once: decode step %.1f ms at batch 1, %.1f ms at batch %d, %.1f ms at batch %d, %d-token prefill %.0f ms; GEMM serial share %.2f; no efficiency factor applies (measured)",
                                  URL(fileURLWithPath: model).lastPathComponent, quant.rawValue, devicesPerHost,
-                                 timings.decodeStepSeconds * 1e3, (timings.batchDecodeStepSeconds ?? 0) * 1e3, timings.batchDecodeRows ?? 0,
-                                 timings.prefillTokens, timings.prefillSeconds * 1e3)
+                                 timings.decodeStepSeconds * 1e3, (timings.midDecodeStepSeconds ?? 0) * 1e3, timings.midDecodeRows ?? 0,
+                                 (timings.batchDecodeStepSeconds ?? 0) * 1e3, timings.batchDecodeRows ?? 0,
+                                 timings.prefillTokens, timings.prefillSeconds * 1e3, spec.gemmSerialFraction ?? 1)
                 + (alone.map { String(format: "; alone (the others idle): %.1f ms, %.0f ms", $0.decodeStepSeconds * 1e3, $0.prefillSeconds * 1e3) } ?? "")
                 + (spec.parkedHandoffSeconds.map { String(format: "; hand-off to a parked device %.0f µs", $0 * 1e6) } ?? "")
             let encoder = JSONEncoder()

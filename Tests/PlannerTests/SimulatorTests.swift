@@ -152,6 +152,42 @@ import Testing
         }
     }
 
+    @Test func deviceFitWithAMidBatchDecodeRecoversHowMuchComputeHides() throws {
+        // Timings from the cost model at known rates, row cost and serial share: the fit must
+        // find the share (on its 0.05 grid) and the rates that go with it.
+        var gpu = Fixtures.gpu("l4")
+        gpu.measured = true
+        gpu.memoryBandwidthGBps = 21
+        gpu.bf16DenseTFLOPS = 0.06
+        gpu.fp16DenseTFLOPS = 0.06
+        gpu.sampledRowSeconds = 0.001
+        let model = Fixtures.model("gemma-3-270m"), link = Fixtures.catalog.intraNodeLink(for: gpu)
+        let one = BatchSlice(newTokens: 1, contextLength: 17, samples: true)
+        func timings(serial: Double?) -> MeasuredTimings {
+            var g = gpu
+            g.gemmSerialFraction = serial
+            let c = CostModel(memory: MemoryModel(model: model, gpu: g, quantization: .q4, maxNumBatchedTokens: 512),
+                              layout: ParallelLayout(tp: 1, pp: 1), cluster: Cluster(gpusPerNode: 1), intraNodeLink: link, interNodeLink: link)
+            return MeasuredTimings(decodeStepSeconds: c.stageTimes([one])[0],
+                                   prefillSeconds: c.stageTimes([BatchSlice(newTokens: 512, contextLength: 512, samples: true)])[0],
+                                   prefillTokens: 512, batchDecodeStepSeconds: c.stageTimes(Array(repeating: one, count: 32))[0], batchDecodeRows: 32,
+                                   midDecodeStepSeconds: c.stageTimes(Array(repeating: one, count: 8))[0], midDecodeRows: 8)
+        }
+        var template = Fixtures.gpu("l4")
+        template.measured = nil
+        for serial in [0.0, 0.35, 1.0] {
+            let fitted = try DeviceFit.fit(timings(serial: serial), spec: model, quantization: .q4, template: template, link: link)
+            #expect(abs(fitted.gemmSerialFraction! - serial) < 1e-9, "\(serial): \(fitted.gemmSerialFraction!)")
+            #expect(abs(fitted.memoryBandwidthGBps / 21 - 1) < 1e-4 && abs(fitted.bf16DenseTFLOPS! / 0.06 - 1) < 1e-4,
+                    "\(serial): \(fitted.memoryBandwidthGBps) \(fitted.bf16DenseTFLOPS!)")
+            #expect(abs(fitted.sampledRowSeconds! / 0.001 - 1) < 1e-3, "\(serial): \(fitted.sampledRowSeconds!)")
+        }
+        // Without a mid point the two times add, as before.
+        var noMid = timings(serial: 1)
+        noMid.midDecodeStepSeconds = nil
+        #expect(try DeviceFit.fit(noMid, spec: model, quantization: .q4, template: template, link: link).gemmSerialFraction == 1)
+    }
+
     @Test func aMeasuredDevicesRowCostIsPaidPerSampledRowOnTheLastStage() {
         var gpu = Fixtures.gpu("l4")
         gpu.measured = true
@@ -190,7 +226,7 @@ import Testing
     }
 
     /// A measured device twice as fast when the host's other devices idle.
-    func measuredPipeline(alone: Bool, handoff: Double? = nil) -> Simulator {
+    func measuredPipeline(alone: Bool, handoff: Double? = nil, model: String = "llama-3.1-70b") -> Simulator {
         var gpu = Fixtures.gpu("h100-sxm")
         gpu.measured = true
         gpu.memoryBandwidthGBps = 50
@@ -199,7 +235,7 @@ import Testing
         if alone { gpu.alone = .init(memoryBandwidthGBps: 100, denseTFLOPS: 0.1) }
         // 70B: the LM head is small beside a stage's 40 layers, so the two stages are balanced
         // (with 8B the head stage is 1.6× the other, which then idles and leaves it alone).
-        let memory = MemoryModel(model: Fixtures.model("llama-3.1-70b"), gpu: gpu, quantization: .q4)
+        let memory = MemoryModel(model: Fixtures.model(model), gpu: gpu, quantization: .q4)
         let cost = CostModel(memory: memory, layout: ParallelLayout(pp: 2), cluster: Cluster(gpusPerNode: 2),
                              intraNodeLink: Fixtures.catalog.intraNodeLink(for: gpu), interNodeLink: try! Fixtures.catalog.link("infiniband-ndr"))
         var config = SchedulerConfig()
@@ -218,6 +254,30 @@ import Testing
         let manyShared = try measuredPipeline(alone: false).run(many), manyAlone = try measuredPipeline(alone: true).run(many)
         let busySpeedup = manyAlone.outputTokenThroughput / manyShared.outputTokenThroughput
         #expect(busySpeedup < 1.15, "\(busySpeedup) \(manyAlone.stageBusyFraction) \(manyShared.stageBusyFraction)")
+    }
+
+    @Test func aStageRunsAloneWhileItsIdleNeighbourSleeps() throws {
+        // 8B: the head stage is 1.6x the other, so with 32 requests stage 0 idles ~40% of every
+        // cycle; past the spin it sleeps and the head stage runs at the alone rates meanwhile.
+        let many = Workload(numRequests: 32, arrivals: .allAtOnce, promptLength: .fixed(32), outputLength: .fixed(128))
+        let shared = try measuredPipeline(alone: false, model: "llama-3.1-8b").run(many)
+        let sleeping = try measuredPipeline(alone: true, model: "llama-3.1-8b").run(many)
+        let gain = sleeping.outputTokenThroughput / shared.outputTokenThroughput
+        #expect(gain > 1.15, "\(gain) \(sleeping.stageBusyFraction)")
+        // Stages that never sleep keep the host shared (only the first batch, before either
+        // stage has run, and the drained tail run alone).
+        var spinning = measuredPipeline(alone: true, model: "llama-3.1-8b")
+        spinning.stageParkAfter = .infinity
+        let spinningGain = try spinning.run(many).outputTokenThroughput / shared.outputTokenThroughput
+        #expect(spinningGain >= 1 && spinningGain < 1.06, "\(spinningGain)")
+        // A lone request: each stage waits a whole stage time for the other and sleeps 250 us
+        // into it, so the other runs nearly all its time alone.
+        let one = Workload(numRequests: 1, arrivals: .allAtOnce, promptLength: .fixed(32), outputLength: .fixed(16))
+        var neverSleeps = measuredPipeline(alone: true, model: "llama-3.1-8b")
+        neverSleeps.stageParkAfter = .infinity
+        let loneGain = try measuredPipeline(alone: true, model: "llama-3.1-8b").run(one).outputTokenThroughput
+            / (try neverSleeps.run(one)).outputTokenThroughput
+        #expect(loneGain > 1.5, "\(loneGain)")
     }
 
     @Test func aLonePipelinedTokenPaysEveryParkedHandOff() throws {
