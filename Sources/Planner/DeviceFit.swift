@@ -131,7 +131,8 @@ public enum DeviceFit {
             let mid = Array(repeating: BatchSlice(newTokens: 1, contextLength: 17, samples: true), count: rows)
             var bestError = Double.infinity
             for serial in stride(from: 1.0, through: -1e-9, by: -0.05) {
-                guard let rates = newton(start, serial: max(0, serial)), rates[0] > 0, rates[1] > 0 else { continue }
+                guard let rates = newton(start, serial: max(0, serial)), rates[0] > 0, rates[1] > 0,
+                      addedRow(rates, serial: max(0, serial)) > 0 else { continue }
                 let model = costModel(bandwidth: unit / rates[0], flops: unit / rates[1], row: rates[2], serial: max(0, serial))
                 let error = abs(model.stageTimes(mid)[0] / seconds - 1)
                 if error < bestError - 1e-9 { (bestError, best) = (error, (rates, max(0, serial))) }

@@ -13,8 +13,8 @@ import Engine
 /// pipeline (on Zen 1, before the spin had a limit, "whenever a neighbour idled" predicted 1.15×
 /// at pp 2, 8 requests); on Zen 4 and Zen 5 that under-predicted pp 2 at 8 requests, where
 /// Gemma's head stage is about twice stage 0 and stage 0 sleeps through half of every cycle.
-/// Paired on the same measurements (6 rounds, Zen 5): predicted/measured at 1, 8, 32 requests
-/// 1.11, 0.85, 1.07 with the lone-batch rule, 1.11, 0.91, 1.08 with this one. The rate of a
+/// Paired on the same measurements (6 rounds, Zen 5, fitted GEMM share): predicted/measured at
+/// 1, 8, 32 requests 1.11, 0.81, 1.00 with the lone-batch rule, 1.11, 0.91, 1.08 with this one. The rate of a
 /// running stage is re-decided at every submit, stage start or finish and stage falling asleep.
 /// Without alone rates every stage runs at its cost-model time, start to finish.
 ///
