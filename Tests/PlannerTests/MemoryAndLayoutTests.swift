@@ -32,6 +32,16 @@ import Testing
         #expect(report.recommendation?.layout == ParallelLayout(tp: 2, pp: 1, dp: 1))
     }
 
+    @Test func llama70BOnFiveGPUsFitsOnlyAsFivePipelineStages() throws {
+        // 5 divides none of 64 heads' TP sizes but 1; one GPU cannot hold 141 GB; so PP=5.
+        let report = try Planner().plan(try request("llama-3.1-70b", gpus: 5))
+        let fitting = report.rows.filter(\.fits).map(\.layout)
+        #expect(fitting == [ParallelLayout(tp: 1, pp: 5, dp: 1)], "\(fitting)")
+        // Its TP sizes: the divisors of 64 heads (and of 8 KV heads) up to 8 GPUs.
+        let eight = try Planner().plan(try request("llama-3.1-70b", gpus: 8))
+        #expect(Set(eight.rows.map(\.layout.tp)) == [1, 2, 4, 8])
+    }
+
     @Test func tp3IsRejectedOn64Heads() throws {
         let report = try Planner().plan(try request("llama-3.1-70b", gpus: 3))
         let tp3 = try #require(report.rows.first { $0.layout.tp == 3 })

@@ -37,6 +37,16 @@ import Testing
         for busy in report.stageBusyFraction { #expect(busy > 0.4 && busy < 0.6, "\(report.stageBusyFraction)") }
     }
 
+    @Test func atPP4OneRequestKeepsEachStageAQuarterBusyAnd64KeepThemAbove90Percent() throws {
+        let one = Workload(numRequests: 1, arrivals: .allAtOnce, promptLength: .fixed(64), outputLength: .fixed(64))
+        let lone = try simulator("llama-3.1-70b", tp: 2, pp: 4).run(one)
+        #expect(lone.stageBusyFraction.count == 4)
+        for busy in lone.stageBusyFraction { #expect(busy > 0.2 && busy < 0.3, "\(lone.stageBusyFraction)") }
+        let many = Workload(numRequests: 64, arrivals: .allAtOnce, promptLength: .fixed(128), outputLength: .fixed(128))
+        let busy = try simulator("llama-3.1-70b", tp: 2, pp: 4).run(many)
+        for b in busy.stageBusyFraction { #expect(b > 0.9, "\(busy.stageBusyFraction)") }
+    }
+
     @Test func manyPipelinedRequestsKeepEveryStageBusy() throws {
         // 70B over TP=4 × PP=2: the LM head is ~3% of a stage, so both stages stay balanced.
         let workload = Workload(numRequests: 64, arrivals: .allAtOnce, promptLength: .fixed(128), outputLength: .fixed(128))
