@@ -122,25 +122,34 @@ import Testing
         }
     }
 
-    @Test func deviceFitWithABatchDecodeAlsoRecoversTheRowCost() throws {
+    /// An L4 made a measured device: 21 GB/s, 0.06 TFLOPS, this cost per sampled row.
+    func measuredL4(rowSeconds: Double) -> GPUSpec {
         var gpu = Fixtures.gpu("l4")
         gpu.measured = true
         gpu.memoryBandwidthGBps = 21
         gpu.bf16DenseTFLOPS = 0.06
         gpu.fp16DenseTFLOPS = 0.06
-        gpu.sampledRowSeconds = 0.003
-        let model = Fixtures.model("gemma-3-270m"), link = Fixtures.catalog.intraNodeLink(for: gpu)
-        func cost(_ g: GPUSpec) -> CostModel {
-            CostModel(memory: MemoryModel(model: model, gpu: g, quantization: .q4, maxNumBatchedTokens: 512),
-                      layout: ParallelLayout(tp: 1, pp: 1), cluster: Cluster(gpusPerNode: 1), intraNodeLink: link, interNodeLink: link)
-        }
+        gpu.sampledRowSeconds = rowSeconds
+        return gpu
+    }
+
+    /// What `plan --profile-device` would time for gemma-3-270m if `gpu` were exactly the cost
+    /// model: a 1-row decode step, a 512-token prefill, a 32-row step and (with `mid`) an 8-row step.
+    func profileTimings(_ gpu: GPUSpec, mid: Bool) -> MeasuredTimings {
+        let link = Fixtures.catalog.intraNodeLink(for: gpu)
+        let c = CostModel(memory: MemoryModel(model: Fixtures.model("gemma-3-270m"), gpu: gpu, quantization: .q4, maxNumBatchedTokens: 512),
+                          layout: ParallelLayout(tp: 1, pp: 1), cluster: Cluster(gpusPerNode: 1), intraNodeLink: link, interNodeLink: link)
         let one = BatchSlice(newTokens: 1, contextLength: 17, samples: true)
-        func timings(_ g: GPUSpec) -> MeasuredTimings {
-            let c = cost(g)
-            return MeasuredTimings(decodeStepSeconds: c.stageTimes([one])[0],
-                                   prefillSeconds: c.stageTimes([BatchSlice(newTokens: 512, contextLength: 512, samples: true)])[0],
-                                   prefillTokens: 512, batchDecodeStepSeconds: c.stageTimes(Array(repeating: one, count: 32))[0], batchDecodeRows: 32)
-        }
+        return MeasuredTimings(decodeStepSeconds: c.stageTimes([one])[0],
+                               prefillSeconds: c.stageTimes([BatchSlice(newTokens: 512, contextLength: 512, samples: true)])[0],
+                               prefillTokens: 512, batchDecodeStepSeconds: c.stageTimes(Array(repeating: one, count: 32))[0], batchDecodeRows: 32,
+                               midDecodeStepSeconds: mid ? c.stageTimes(Array(repeating: one, count: 8))[0] : nil, midDecodeRows: mid ? 8 : nil)
+    }
+
+    @Test func deviceFitWithABatchDecodeAlsoRecoversTheRowCost() throws {
+        var gpu = measuredL4(rowSeconds: 0.003)
+        let model = Fixtures.model("gemma-3-270m"), link = Fixtures.catalog.intraNodeLink(for: gpu)
+        func timings(_ g: GPUSpec) -> MeasuredTimings { profileTimings(g, mid: false) }
         var template = Fixtures.gpu("l4")
         template.measured = nil
         let fitted = try DeviceFit.fit(timings(gpu), spec: model, quantization: .q4, template: template, link: link)
@@ -165,23 +174,12 @@ import Testing
     @Test func deviceFitWithAMidBatchDecodeRecoversHowMuchComputeHides() throws {
         // Timings from the cost model at known rates, row cost and serial share: the fit must
         // find the share (on its 0.05 grid) and the rates that go with it.
-        var gpu = Fixtures.gpu("l4")
-        gpu.measured = true
-        gpu.memoryBandwidthGBps = 21
-        gpu.bf16DenseTFLOPS = 0.06
-        gpu.fp16DenseTFLOPS = 0.06
-        gpu.sampledRowSeconds = 0.001
+        let gpu = measuredL4(rowSeconds: 0.001)
         let model = Fixtures.model("gemma-3-270m"), link = Fixtures.catalog.intraNodeLink(for: gpu)
-        let one = BatchSlice(newTokens: 1, contextLength: 17, samples: true)
         func timings(serial: Double?) -> MeasuredTimings {
             var g = gpu
             g.gemmSerialFraction = serial
-            let c = CostModel(memory: MemoryModel(model: model, gpu: g, quantization: .q4, maxNumBatchedTokens: 512),
-                              layout: ParallelLayout(tp: 1, pp: 1), cluster: Cluster(gpusPerNode: 1), intraNodeLink: link, interNodeLink: link)
-            return MeasuredTimings(decodeStepSeconds: c.stageTimes([one])[0],
-                                   prefillSeconds: c.stageTimes([BatchSlice(newTokens: 512, contextLength: 512, samples: true)])[0],
-                                   prefillTokens: 512, batchDecodeStepSeconds: c.stageTimes(Array(repeating: one, count: 32))[0], batchDecodeRows: 32,
-                                   midDecodeStepSeconds: c.stageTimes(Array(repeating: one, count: 8))[0], midDecodeRows: 8)
+            return profileTimings(g, mid: true)
         }
         var template = Fixtures.gpu("l4")
         template.measured = nil
