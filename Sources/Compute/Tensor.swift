@@ -112,9 +112,7 @@ extension Tensor {
         for (i, r) in rows.enumerated() { out.row(i).update(from: row(r), count: rowLength) }
         return out
     }
-}
 
-extension Tensor {
     /// Consecutive column blocks of a [rows, Σ widths] tensor as new [rows, width] tensors
     /// (q/k/v out of one fused projection).
     public func splittingColumns(_ widths: [Int]) -> [Tensor] {

@@ -130,12 +130,12 @@ public enum DeviceFit {
         if let seconds = t.midDecodeStepSeconds, let rows = t.midDecodeRows, rows > 1, points.count == 3, let start = solution {
             let mid = Array(repeating: BatchSlice(newTokens: 1, contextLength: 17, samples: true), count: rows)
             var bestError = Double.infinity
-            for serial in stride(from: 1.0, through: -1e-9, by: -0.05) {
-                guard let rates = newton(start, serial: max(0, serial)), rates[0] > 0, rates[1] > 0,
-                      addedRow(rates, serial: max(0, serial)) > 0 else { continue }
-                let model = costModel(bandwidth: unit / rates[0], flops: unit / rates[1], row: rates[2], serial: max(0, serial))
+            for twentieths in stride(from: 20, through: 0, by: -1) {  // 1, 0.95, ..., 0: ties keep the larger share
+                let serial = Double(twentieths) / 20
+                guard let rates = newton(start, serial: serial), rates[0] > 0, rates[1] > 0, addedRow(rates, serial: serial) > 0 else { continue }
+                let model = costModel(bandwidth: unit / rates[0], flops: unit / rates[1], row: rates[2], serial: serial)
                 let error = abs(model.stageTimes(mid)[0] / seconds - 1)
-                if error < bestError - 1e-9 { (bestError, best) = (error, (rates, max(0, serial))) }
+                if error < bestError - 1e-9 { (bestError, best) = (error, (rates, serial)) }
             }
         }
         guard let (s, serial) = best, s[0] > 0, s[1] > 0, addedRow(s, serial: serial) > 0 else {

@@ -19,12 +19,6 @@ INL float hsum_ps(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-INL int hsum_epi32_128(__m128i v) {
-    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
-    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(v);
-}
-
 /// f16 -> f32. `_cvtsh_ss` (and a plain movd + cvtph2ps, which LLVM folds back) compiles to
 /// `vpinsrw` merging into whatever register is free, often an accumulator: every block's scale
 /// then waits on the previous block's FMA. The empty asm makes the zero-extended vector real.
@@ -132,7 +126,7 @@ INL void rows_q45_K(const void *w, size_t n, const uint8_t *x, size_t xs, float 
             const sl_act_q8_K *a = (const sl_act_q8_K *)(x + k * xs) + i;
             const __m128i bs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)a->bsums),
                                               _mm_loadu_si128((const __m128i *)(a->bsums + 8)));
-            const int msum = hsum_epi32_128(_mm_madd_epi16(mins, bs));
+            const int msum = sl_hsum_epi32_128(_mm_madd_epi16(mins, bs));
             acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * a->d), _mm256_cvtepi32_ps(isum[k]), acc[k]);
             corr[k] += dmin * a->d * (float)msum;
         }

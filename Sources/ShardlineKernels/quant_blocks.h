@@ -24,6 +24,13 @@ static inline void sl_k_scale_words(const uint8_t *q, uint32_t *s0, uint32_t *s1
 #include <immintrin.h>
 #define SL_BLOCKS_INL static inline __attribute__((always_inline, target("avx2,fma,f16c")))
 
+/// The sum of the four int32 lanes.
+SL_BLOCKS_INL int sl_hsum_epi32_128(__m128i v) {
+    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(v);
+}
+
 /// 32 bytes, byte j = 0x10 if bit j of `bits` is set, else 0.
 SL_BLOCKS_INL __m256i sl_bits_to_0x10(uint32_t bits) {
     const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,

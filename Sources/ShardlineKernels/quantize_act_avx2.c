@@ -7,7 +7,7 @@
 #include "quant_blocks.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
-#define TGT __attribute__((target("avx2,fma")))
+#define TGT __attribute__((target("avx2,fma,f16c")))  // quant_blocks.h's helpers' target
 #define INL static inline __attribute__((always_inline)) TGT
 
 INL float block_amax(const float *x, size_t n) {
@@ -30,10 +30,7 @@ INL __m256i quantize8(const float *x, __m256 id) {
 }
 
 INL int hsum8(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(1, 0, 3, 2)));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(s);
+    return sl_hsum_epi32_128(_mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)));
 }
 
 /// Quantizes 32 values into `qs`; returns the sums of elements 0..15 and 16..31.
