@@ -44,11 +44,17 @@ public struct Catalog: Sendable {
 
     /// A GPU described in a JSON file (one `gpus.json` entry), e.g. from `plan --profile-device`.
     public static func gpu(file: String) throws -> GPUSpec {
+        let gpu: GPUSpec
         do {
-            return try JSONDecoder().decode(GPUSpec.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+            gpu = try JSONDecoder().decode(GPUSpec.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
         } catch {
             throw PlannerError.invalidModelConfig("\(file): not a GPU spec (\(error))")
         }
+        // A share outside [0, 1] would make a GEMM cheaper than its slower bound, or dearer than both added.
+        if let share = gpu.gemmSerialFraction, !(0...1).contains(share) {
+            throw PlannerError.invalidModelConfig("\(file): gemm_serial_fraction must be between 0 and 1, got \(share)")
+        }
+        return gpu
     }
 
     /// What `--model` names: a catalog id, or a Hugging Face config.json path.

@@ -13,6 +13,23 @@ import Testing
         #expect(c.links.allSatisfy { !$0.source.entries.isEmpty })
     }
 
+    @Test func aGPUFileWithASerialShareOutsideZeroToOneIsAnErrorNamingTheFile() throws {
+        var gpu = try Catalog.load().gpu("l4")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("gpu-share-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        for (share, ok) in [(0.6, true), (1.0, true), (1.5, false), (-0.1, false)] {
+            gpu.gemmSerialFraction = share
+            try JSONEncoder().encode(gpu).write(to: file)
+            if ok {
+                #expect(try Catalog.gpu(file: file.path).gemmSerialFraction == share)
+            } else {
+                #expect { try Catalog.gpu(file: file.path) } throws: { error in
+                    "\(error)".contains(file.path) && "\(error)".contains("gemm_serial_fraction must be between 0 and 1")
+                }
+            }
+        }
+    }
+
     @Test func h100IsEightyGiB() {
         #expect(Fixtures.gpu("h100-sxm").memoryBytes == 80 << 30)
     }
