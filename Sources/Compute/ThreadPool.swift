@@ -47,6 +47,13 @@ public final class ThreadPool: Sendable {
         state.dispatch(Job(chunks: chunks, body: body))
     }
 
+    /// The next job reads these weights. Threads that wait (for work, or at a
+    /// join) spend the wait prefetching whatever followed them last time (`WeightPrefetcher`).
+    public func willRead(_ weights: [WeightRegion]) {
+        guard threadCount > 1 else { return }
+        state.prefetcher.willRead(weights)
+    }
+
     /// Splits `0..<count` into up to one contiguous range per thread, each at least `minChunk` long.
     public func parallelFor(_ count: Int, minChunk: Int = 1, _ body: @escaping (Range<Int>) -> Void) {
         let chunks = min(threadCount, max(1, count / max(minChunk, 1)))
@@ -97,6 +104,7 @@ private final class PoolState: @unchecked Sendable {
     let generation = Atomic<UInt64>(0)
     let sleepers = Atomic<Int>(0)
     let stopping = Atomic<Bool>(false)
+    let prefetcher = WeightPrefetcher()
     /// The current job; read by workers under the lock so the reference is never torn.
     let current = Mutex<Job?>(nil)
     /// One dispatcher at a time; a second caller runs its job alone rather than wait.
@@ -119,6 +127,7 @@ private final class PoolState: @unchecked Sendable {
             var spins = 0
             // Only chunks a worker has already claimed are waited for.
             while job.done.load(ordering: .acquiring) < job.chunks {
+                if prefetcher.step() { continue }
                 spins += 1
                 if spins < 4_000 { sl_cpu_relax() } else { sched_yield() }
             }
@@ -149,7 +158,10 @@ private final class PoolState: @unchecked Sendable {
             var spins = 0
             while generation.load(ordering: .acquiring) == seen {
                 spins += 1
-                if spins < spinLimit { sl_cpu_relax(); continue }
+                if spins < spinLimit {
+                    if !prefetcher.step() { sl_cpu_relax() }
+                    continue
+                }
                 pthread_mutex_lock(&mutex)
                 sleepers.add(1, ordering: .sequentiallyConsistent)
                 while generation.load(ordering: .sequentiallyConsistent) == seen {

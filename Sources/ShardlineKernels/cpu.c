@@ -18,3 +18,8 @@ void sl_cpu_relax(void) {
     __builtin_ia32_pause();
 #endif
 }
+
+void sl_prefetch(const void *p, size_t n) {
+    const char *c = p;
+    for (size_t i = 0; i < n; i += 64) __builtin_prefetch(c + i, 0, 3);
+}

@@ -35,6 +35,22 @@ import Testing
         }
     }
 
+    /// Parts big enough for many guided chunks (shrinking, 8-row aligned, no sliver at a part's
+    /// end): any thread count gives the single-thread result exactly.
+    @Test(arguments: [1, 5])
+    func guidedChunksCoverEveryRowOnce(m: Int) {
+        var rng = QuantRandom(seed: 950 + UInt64(m))
+        let cols = 256
+        let parts = [(QuantType.q8_0, 1000), (.q4_K, 613), (.q6_K, 136)].map { type, rows in
+            QuantizedLinear(weight: QuantizedMatrix(type: type, rows: rows, cols: cols, copying: randomWeights(type, rows: rows, cols: cols, &rng).bytes))
+        }
+        let x = Tensor(shape: [m, cols], values: (0..<(m * cols)).map { _ in rng.float() })
+        let single = ConcatenatedLinear(parts)(x, pool: ThreadPool(threads: 1)).toArray()
+        for threads in [2, 3, 4] {
+            #expect(ConcatenatedLinear(parts)(x, pool: ThreadPool(threads: threads)).toArray() == single, "threads=\(threads)")
+        }
+    }
+
     @Test func splittingColumnsCopiesEachBlock() {
         let t = Tensor(shape: [2, 5], values: [0, 1, 2, 3, 4, 10, 11, 12, 13, 14])
         let parts = t.splittingColumns([3, 0, 2])

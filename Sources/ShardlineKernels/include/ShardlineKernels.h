@@ -14,6 +14,8 @@ extern "C" {
 int sl_has_avx2_fma(void);
 /// A spin-wait hint (x86 `pause`), for the thread pool's spin loop.
 void sl_cpu_relax(void);
+/// Asks the cache for the n bytes at p (one prefetch per 64-byte line); never faults.
+void sl_prefetch(const void *p, size_t n);
 /// Has malloc serve allocations below `bytes` from its heap and keep freed memory (glibc's
 /// mallopt); 1 when applied. For per-step buffers that would otherwise be fresh pages each step.
 int sl_malloc_reuse_below(size_t bytes);

@@ -1,0 +1,117 @@
+import Synchronization
+import ShardlineKernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Bytes of weights at an address; the address as an integer so the history is Sendable.
+public struct WeightRegion: Sendable, Equatable {
+    public let address: Int
+    public let bytes: Int
+
+    public init(address: Int, bytes: Int) {
+        self.address = address
+        self.bytes = bytes
+    }
+}
+
+/// Asks the cache for the next projections' weights while a pool thread would otherwise spin.
+///
+/// A decode step is the same sequence of projections every time (Gemma 270M: 72 and the head),
+/// separated by serial work (norms, RoPE, the KV write, activation quantization) and by joins
+/// during which one thread waits: about a fifth of a batch-1 token on 2 threads, with the
+/// memory bus idle. The prefetcher learns the sequence by watching it (a projection's successor
+/// is whatever ran after it last time) and hands the waiting threads the next projections'
+/// bytes, up to `lookahead` ahead, in pieces; the next projection then reads them from cache.
+/// A wrong guess costs only bus time: a prefetch never faults, even on memory since unmapped.
+final class WeightPrefetcher: Sendable {
+    typealias Region = WeightRegion
+
+    /// The bytes to prefetch after one projection, claimed piece by piece by waiting threads.
+    final class Window: Sendable {
+        let regions: [Region]
+        let total: Int
+        let cursor = Atomic<Int>(0)
+
+        init(_ regions: [Region]) {
+            self.regions = regions
+            total = regions.reduce(0) { $0 + $1.bytes }
+        }
+    }
+
+    private struct History {
+        var last: Int?
+        var successors: [Int: [Region]] = [:]
+        /// What to prefetch after each projection, built once from `successors`.
+        var ahead: [Int: [Region]] = [:]
+    }
+
+    /// 0 turns prefetching off (`SHARDLINE_PREFETCH_BYTES=0`, for A/B runs).
+    let lookahead: Int
+    /// Small enough that a waiting thread notices new work within a fraction of a microsecond.
+    static let piece = 4096
+    private let history = Mutex(History())
+    private let window = Mutex<Window?>(nil)
+
+    init(lookahead: Int = WeightPrefetcher.defaultLookahead()) {
+        self.lookahead = max(0, lookahead)
+    }
+
+    /// A quarter of the last-level cache (8 MB on a 32 MB L3): 2 MB gained 3%, 8 and 16 MB
+    /// about 4.4% on batch-1 decode of Gemma 270M, against no prefetching.
+    static func defaultLookahead() -> Int {
+        if let s = getenv("SHARDLINE_PREFETCH_BYTES"), let n = Int(String(cString: s)), n >= 0 { return n }
+        let l3 = sysconf(Int32(_SC_LEVEL3_CACHE_SIZE))
+        return l3 > 0 ? l3 / 4 : 2 << 20
+    }
+
+    /// The projection about to run reads `regions`: remember it as the successor of the last
+    /// one, and open a window over what followed it last time.
+    func willRead(_ regions: [Region]) {
+        guard lookahead > 0, let key = regions.first?.address else { return }
+        let next: Window? = history.withLock { h in
+            if let last = h.last, h.successors[last] != regions {
+                h.successors[last] = regions
+                h.ahead = [:]  // the sequence changed (warm-up, another model): rebuild lazily
+            }
+            h.last = key
+            if h.ahead[key] == nil { h.ahead[key] = chain(after: key, h.successors) }
+            return h.ahead[key]!.isEmpty ? nil : Window(h.ahead[key]!)
+        }
+        window.withLock { $0 = next }
+    }
+
+    /// The regions that followed `key` last time, up to `lookahead` bytes.
+    private func chain(after key: Int, _ successors: [Int: [Region]]) -> [Region] {
+        var ahead: [Region] = [], bytes = 0, from = key
+        // A few hops at most: a step's sequence cycles back to its first projection.
+        for _ in 0..<8 {
+            guard bytes < lookahead, let following = successors[from], let first = following.first else { break }
+            for r in following where bytes < lookahead {
+                let take = min(r.bytes, lookahead - bytes)
+                ahead.append(Region(address: r.address, bytes: take))
+                bytes += take
+            }
+            from = first.address
+        }
+        return ahead
+    }
+
+    /// What the open window holds (for tests).
+    var windowRegions: [Region] { window.withLock { $0?.regions ?? [] } }
+
+    /// Prefetches one piece of the open window; false when there is nothing left to fetch.
+    func step() -> Bool {
+        guard let w = window.withLock({ $0 }) else { return false }
+        var offset = w.cursor.add(Self.piece, ordering: .relaxed).oldValue
+        guard offset < w.total else { return false }
+        for r in w.regions {
+            if offset < r.bytes {
+                sl_prefetch(UnsafeRawPointer(bitPattern: r.address + offset), min(Self.piece, r.bytes - offset))
+                return true
+            }
+            offset -= r.bytes
+        }
+        return false
+    }
+}

@@ -1,0 +1,58 @@
+@testable import Compute
+import Testing
+
+/// The prefetcher learns a step's projection sequence and, when one projection starts, offers
+/// what followed it last time, cut at `lookahead` bytes.
+@Suite struct WeightPrefetcherTests {
+    /// Three "projections" of real memory (a prefetch never faults, but the test stays honest).
+    let a = [UInt8](repeating: 1, count: 10_000), b = [UInt8](repeating: 2, count: 20_000), c = [UInt8](repeating: 3, count: 5_000)
+
+    func region(_ bytes: [UInt8]) -> WeightRegion {
+        bytes.withUnsafeBytes { WeightRegion(address: Int(bitPattern: $0.baseAddress), bytes: $0.count) }
+    }
+
+    @Test func offersWhatFollowedLastTimeUpToTheLookahead() {
+        let p = WeightPrefetcher(lookahead: 1 << 20)
+        let (ra, rb, rc) = (region(a), region(b), region(c))
+        p.willRead([ra])
+        #expect(p.windowRegions.isEmpty, "nothing learned yet")
+        p.willRead([rb]); p.willRead([rc]); p.willRead([ra])
+        // After A came B, after B came C, after C came A again: the chain stops once it cycles
+        // through all three (8 hops at most), so A's window holds B, C, A, B, ...
+        #expect(Array(p.windowRegions.prefix(3)) == [rb, rc, ra])
+
+        let small = WeightPrefetcher(lookahead: 25_000)
+        small.willRead([ra]); small.willRead([rb]); small.willRead([rc]); small.willRead([ra])
+        #expect(small.windowRegions == [rb, WeightRegion(address: rc.address, bytes: 5_000)])
+        let tight = WeightPrefetcher(lookahead: 21_000)
+        tight.willRead([ra]); tight.willRead([rb]); tight.willRead([rc]); tight.willRead([ra])
+        #expect(tight.windowRegions == [rb, WeightRegion(address: rc.address, bytes: 1_000)])
+    }
+
+    @Test func relearnsWhenTheSequenceChanges() {
+        let p = WeightPrefetcher(lookahead: 15_000)
+        let (ra, rb, rc) = (region(a), region(b), region(c))
+        p.willRead([ra]); p.willRead([rb]); p.willRead([ra])
+        #expect(p.windowRegions == [WeightRegion(address: rb.address, bytes: 15_000)])
+        p.willRead([rc]); p.willRead([ra])  // now C follows A
+        #expect(p.windowRegions.first == rc)
+    }
+
+    @Test func stepsThroughTheWindowPieceByPieceThenStops() {
+        let p = WeightPrefetcher(lookahead: 1 << 20)
+        let (ra, rb, rc) = (region(a), region(b), region(c))
+        #expect(!p.step(), "no window yet")
+        p.willRead([ra]); p.willRead([rb, rc]); p.willRead([ra])
+        let total = p.windowRegions.reduce(0) { $0 + $1.bytes }
+        var steps = 0
+        while p.step() { steps += 1 }
+        #expect(steps == (total + WeightPrefetcher.piece - 1) / WeightPrefetcher.piece)
+        #expect(!p.step())
+    }
+
+    @Test func zeroLookaheadIsOff() {
+        let p = WeightPrefetcher(lookahead: 0)
+        p.willRead([region(a)]); p.willRead([region(b)]); p.willRead([region(a)])
+        #expect(p.windowRegions.isEmpty && !p.step())
+    }
+}
