@@ -13,19 +13,41 @@ public struct RotaryEmbedding: Sendable {
 
     /// Rotates each row of `x` ([tokens, heads·headDim]) in place by its token's position.
     public func apply(_ x: Tensor, headDim: Int, positions: [Int]) {
-        precondition(positions.count == x.rowCount, "RoPE: \(positions.count) positions for \(x.rowCount) rows")
-        precondition(headDim == rotaryDim, "RoPE: head_dim \(headDim) but \(rotaryDim) rotary dims")
+        angles(positions).apply(x, headDim: headDim)
+    }
+
+    /// cos and sin of every position's angles, computed once per step and shared by every
+    /// layer that uses this embedding (each layer's q and k recomputed them before).
+    public func angles(_ positions: [Int]) -> RotaryAngles {
         let half = inverseFrequencies.count
-        let heads = x.rowLength / headDim
-        var cos = [Float](repeating: 0, count: half), sin = [Float](repeating: 0, count: half)
+        var cos = [Float](repeating: 0, count: positions.count * half), sin = cos
         for (r, position) in positions.enumerated() {
             let p = Float(position)
             for i in 0..<half {
                 let angle = p * inverseFrequencies[i]
-                cos[i] = _cos(angle)
-                sin[i] = _sin(angle)
+                cos[r * half + i] = _cos(angle)
+                sin[r * half + i] = _sin(angle)
             }
-            sl_rope_f32(x.row(r), heads, headDim, cos, sin)
+        }
+        return RotaryAngles(positions: positions.count, half: half, cos: cos, sin: sin)
+    }
+}
+
+/// One step's rotary angles: row r's cos/sin at [r·half, (r+1)·half).
+public struct RotaryAngles: Sendable {
+    public let positions: Int
+    public let half: Int
+    let cos: [Float], sin: [Float]
+
+    /// Rotates each row of `x` ([positions, heads·headDim]) in place.
+    public func apply(_ x: Tensor, headDim: Int) {
+        precondition(positions == x.rowCount, "RoPE: \(positions) positions for \(x.rowCount) rows")
+        precondition(headDim == 2 * half, "RoPE: head_dim \(headDim) but \(2 * half) rotary dims")
+        let heads = x.rowLength / headDim
+        cos.withUnsafeBufferPointer { c in
+            sin.withUnsafeBufferPointer { s in
+                for r in 0..<positions { sl_rope_f32(x.row(r), heads, headDim, c.baseAddress! + r * half, s.baseAddress! + r * half) }
+            }
         }
     }
 }

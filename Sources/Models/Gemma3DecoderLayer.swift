@@ -51,7 +51,7 @@ struct Gemma3DecoderLayer: Sendable {
             + 4 * [inputNorm, postAttentionNorm, preFeedforwardNorm, postFeedforwardNorm, qNorm, kNorm].reduce(0) { $0 + $1.weight.count }
     }
 
-    func forward(_ x: Tensor, batch: ForwardBatch, cache: PagedKVCache, rope: RotaryEmbedding, tp: (any TensorParallelGroup)?) -> Tensor {
+    func forward(_ x: Tensor, batch: ForwardBatch, cache: PagedKVCache, rope: RotaryAngles, tp: (any TensorParallelGroup)?) -> Tensor {
         let rows = x.rowCount
         let kvWidth = numKVHeads * headDim
         let split = qkv(inputNorm(x)).splittingColumns([numHeads * headDim, kvWidth, kvWidth])
@@ -59,8 +59,8 @@ struct Gemma3DecoderLayer: Sendable {
         // q/k norms act on each head: view [rows, heads·dim] as [rows·heads, dim].
         qNorm.forward(queries.reshaped([rows * numHeads, headDim]), into: queries.reshaped([rows * numHeads, headDim]))
         kNorm.forward(keys.reshaped([rows * numKVHeads, headDim]), into: keys.reshaped([rows * numKVHeads, headDim]))
-        rope.apply(queries, headDim: headDim, positions: batch.positions)
-        rope.apply(keys, headDim: headDim, positions: batch.positions)
+        rope.apply(queries, headDim: headDim)
+        rope.apply(keys, headDim: headDim)
         cache.write(keys: keys, values: values, slotMapping: batch.slotMapping)
         let attended = pagedAttention(queries: queries, cache: cache, sequences: batch.sequences,
                                       numHeads: numHeads, scale: scale, slidingWindow: slidingWindow)

@@ -50,8 +50,9 @@ public final class Gemma3Model: CausalLanguageModel {
         guard var hidden = input ?? embedding?.embed(batch.tokens, scale: Float(config.hiddenSize).squareRoot()) else {
             preconditionFailure("forward: a later stage needs the previous stage's hidden states")
         }
+        let local = localRope.angles(batch.positions), global = globalRope.angles(batch.positions)
         for (layer, cache) in zip(layers, caches) {
-            hidden = layer.forward(hidden, batch: batch, cache: cache, rope: layer.isSliding ? localRope : globalRope, tp: plan.tensorParallel)
+            hidden = layer.forward(hidden, batch: batch, cache: cache, rope: layer.isSliding ? local : global, tp: plan.tensorParallel)
         }
         return head?.logits(hidden, rows: batch.logitRows) ?? hidden
     }

@@ -57,8 +57,9 @@ public final class LlamaModel: CausalLanguageModel {
         guard var hidden = input ?? embedding?.embed(batch.tokens, scale: 1) else {
             preconditionFailure("forward: a later stage needs the previous stage's hidden states")
         }
+        let angles = rope.angles(batch.positions)
         for (layer, cache) in zip(layers, caches) {
-            hidden = layer.forward(hidden, batch: batch, cache: cache, rope: rope, tp: plan.tensorParallel)
+            hidden = layer.forward(hidden, batch: batch, cache: cache, rope: angles, tp: plan.tensorParallel)
         }
         return head?.logits(hidden, rows: batch.logitRows) ?? hidden
     }
@@ -145,13 +146,13 @@ struct LlamaDecoderLayer: Sendable {
         [qkv, output, gateUp, down].reduce(4 * (inputNorm.weight.count + postAttentionNorm.weight.count)) { $0 + $1.weightBytes }
     }
 
-    func forward(_ x: Tensor, batch: ForwardBatch, cache: PagedKVCache, rope: RotaryEmbedding, tp: (any TensorParallelGroup)?) -> Tensor {
+    func forward(_ x: Tensor, batch: ForwardBatch, cache: PagedKVCache, rope: RotaryAngles, tp: (any TensorParallelGroup)?) -> Tensor {
         let qkvOut = qkv(inputNorm(x))
         let kvWidth = numKVHeads * headDim
         let split = qkvOut.splittingColumns([numHeads * headDim, kvWidth, kvWidth])
         let (queries, keys, values) = (split[0], split[1], split[2])
-        rope.apply(queries, headDim: headDim, positions: batch.positions)
-        rope.apply(keys, headDim: headDim, positions: batch.positions)
+        rope.apply(queries, headDim: headDim)
+        rope.apply(keys, headDim: headDim)
         cache.write(keys: keys, values: values, slotMapping: batch.slotMapping)
         let attended = pagedAttention(
             queries: queries, cache: cache, sequences: batch.sequences,

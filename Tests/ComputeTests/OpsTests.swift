@@ -52,6 +52,17 @@ import Testing
         }
     }
 
+    @Test func sharedStepAnglesRotateEachRowByItsOwnPosition() {
+        var rng = SeededRandom(seed: 5)
+        let headDim = 8, positions = [3, 0, 41]
+        let rope = RotaryEmbedding(inverseFrequencies: [1, 0.1, 0.01, 0.001])
+        let x = rng.tensor([3, 2 * headDim])
+        let rowByRow = x.copy()
+        rope.angles(positions).apply(x, headDim: headDim)
+        for (r, p) in positions.enumerated() { rope.apply(rowByRow.rows(r..<(r + 1)), headDim: headDim, positions: [p]) }
+        #expect(x.toArray() == rowByRow.toArray())
+    }
+
     @Test func gatedActivations() {
         let gateUp = Tensor(shape: [1, 4], values: [1, -2, 3, 0.5])
         let silu = GatedActivation.silu(gateUp)
