@@ -19,11 +19,12 @@ public struct ConcatenatedLinear: LinearLayer {
 
     public func callAsFunction(_ x: Tensor, pool: ThreadPool) -> Tensor {
         let rows = x.rowCount, width = outFeatures
-        let out = Tensor(zeros: [rows, width])
         if let quantized {
+            let out = Tensor(unfilled: [rows, width])  // the kernels write every element
             QuantizedProjections.forward(quantized, x, into: out, pool: pool)
             return out
         }
+        let out = Tensor(zeros: [rows, width])
         var column = 0
         for part in parts {
             let y = part(x, pool: pool)

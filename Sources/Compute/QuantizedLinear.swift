@@ -180,7 +180,7 @@ public struct QuantizedLinear: Sendable {
     public var outFeatures: Int { weight.rows }
 
     public func callAsFunction(_ x: Tensor, pool: ThreadPool = .shared) -> Tensor {
-        let out = Tensor(zeros: [x.rowCount, outFeatures])
+        let out = Tensor(unfilled: [x.rowCount, outFeatures])  // the kernels write every element
         forward(x, into: out, pool: pool)
         return out
     }

@@ -16,7 +16,9 @@ public final class TensorStorage: @unchecked Sendable {
 
     private static let mallocPolicy: Void = { _ = sl_malloc_reuse_below(mmapThreshold) }()
 
-    public init(count: Int) {
+    /// `zeroed: false` leaves heap memory as malloc gives it: for outputs a kernel writes whole
+    /// (a step's 1 MB of logits was zeroed only to be overwritten).
+    public init(count: Int, zeroed: Bool = true) {
         _ = Self.mallocPolicy
         self.count = count
         let bytes = max(count, 1) * 4
@@ -26,7 +28,8 @@ public final class TensorStorage: @unchecked Sendable {
             mapped = true
         } else {
             let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-            pointer = raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
+            pointer = zeroed ? raw.initializeMemory(as: Float.self, repeating: 0, count: max(count, 1))
+                             : raw.bindMemory(to: Float.self, capacity: max(count, 1))
             mapped = false
         }
         MemoryTracker.allocated(bytes)
@@ -50,6 +53,14 @@ public struct Tensor: @unchecked Sendable {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in \(shape)")
         self.shape = shape
         self.storage = TensorStorage(count: shape.reduce(1, *))
+        self.offset = 0
+    }
+
+    /// A tensor whose every element the caller writes before anything reads it.
+    init(unfilled shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in \(shape)")
+        self.shape = shape
+        self.storage = TensorStorage(count: shape.reduce(1, *), zeroed: false)
         self.offset = 0
     }
 
