@@ -60,15 +60,12 @@ public func pagedAttention(
     let group = numHeads / cache.numKVHeads
     let out = Tensor(zeros: q.shape)
     // Prefill chunks of at least `gemmRows` rows go through two GEMMs per head; the other rows
-    // (decodes, short chunks) through the per-row kernel. Flatten (row, head) work items so
-    // decode batches and long prefills both split evenly.
+    // (decodes, short chunks) through the per-row kernel (`DecodeAttention`).
     let gemmRows = 16
     var items: [(seq: Int, row: Int)] = []
-    var maxContext = 1
     for (s, seq) in sequences.enumerated() {
         let needed = seq.firstPosition + seq.queryRows.count
         precondition(seq.blockTable.count * cache.blockSize >= needed, "attention: block table too short for \(needed) positions")
-        maxContext = max(maxContext, needed)
         if seq.queryRows.count < gemmRows { for row in seq.queryRows { items.append((s, row)) } }
     }
     let prefill = PrefillAttention.items(sequences, numHeads: numHeads, minRows: gemmRows)
@@ -83,24 +80,9 @@ public func pagedAttention(
             }
         }
     }
-    let total = items.count * numHeads
-    guard total > 0 else { return out }
-    pool.parallelFor(total, minChunk: 1) { range in
-        var scores = [Float](repeating: 0, count: maxContext)
-        scores.withUnsafeMutableBufferPointer { scratch in
-            for index in range {
-                let item = items[index / numHeads], head = index % numHeads
-                let seq = sequences[item.seq]
-                let position = seq.firstPosition + (item.row - seq.queryRows.lowerBound)
-                let first = slidingWindow.map { max(0, position - $0 + 1) } ?? 0
-                seq.blockTable.withUnsafeBufferPointer { table in
-                    sl_paged_attention_head_f32(
-                        q.row(item.row) + head * headDim, cache.keys.data, cache.values.data,
-                        table.baseAddress, cache.blockSize, cache.numKVHeads, head / group,
-                        headDim, first, position, scale, scratch.baseAddress, out.row(item.row) + head * headDim)
-                }
-            }
-        }
+    if !items.isEmpty {
+        DecodeAttention.run(q: q, cache: cache, sequences: sequences, rows: items, group: group, scale: scale,
+                            slidingWindow: slidingWindow, out: out, pool: pool)
     }
     return out
 }

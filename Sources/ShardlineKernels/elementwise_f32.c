@@ -75,12 +75,19 @@ void sl_gelu_tanh_mul_f32(const float *gate, const float *up, float *out, size_t
     }
 }
 
-void sl_softmax_f32(float *x, size_t n) {
-    if (n == 0) return;
+void sl_softmax_stats_f32(float *x, size_t n, float *max, float *sum_out) {
+    if (n == 0) { *max = -INFINITY; *sum_out = 0; return; }
     float m = x[0];
     for (size_t i = 1; i < n; i++) m = x[i] > m ? x[i] : m;
     float sum = 0;
     for (size_t i = 0; i < n; i++) { x[i] = expf(x[i] - m); sum += x[i]; }
     float inv = 1.0f / sum;
     for (size_t i = 0; i < n; i++) x[i] *= inv;
+    *max = m;
+    *sum_out = sum;
+}
+
+void sl_softmax_f32(float *x, size_t n) {
+    float m, sum;
+    sl_softmax_stats_f32(x, n, &m, &sum);
 }

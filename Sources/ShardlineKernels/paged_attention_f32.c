@@ -9,20 +9,75 @@ static inline size_t slot_offset(const int32_t *block_table, size_t block_size,
     return (row * num_kv_heads + kv_head) * head_dim;
 }
 
-void sl_paged_attention_head_f32(
+// The softmax-weighted sum of value rows for one head: out[d] = sum_p w[p] * v_p[d], p in
+// order. Column strips stay in registers across all positions (axpy per position loaded and
+// stored the whole output row each time); each element still takes one fma per position in
+// the same order, so the result is the axpy loop's, bit for bit.
+#if defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx2,fma")))
+static size_t weighted_rows_avx2(const float *const *rows, const float *w, size_t n, size_t head_dim, float *out) {
+    size_t d = 0;
+    for (; d + 32 <= head_dim; d += 32) {
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t p = 0; p < n; p++) {
+            const __m256 wp = _mm256_set1_ps(w[p]);
+            const float *v = rows[p] + d;
+            a0 = _mm256_fmadd_ps(wp, _mm256_loadu_ps(v), a0);
+            a1 = _mm256_fmadd_ps(wp, _mm256_loadu_ps(v + 8), a1);
+            a2 = _mm256_fmadd_ps(wp, _mm256_loadu_ps(v + 16), a2);
+            a3 = _mm256_fmadd_ps(wp, _mm256_loadu_ps(v + 24), a3);
+        }
+        _mm256_storeu_ps(out + d, a0);
+        _mm256_storeu_ps(out + d + 8, a1);
+        _mm256_storeu_ps(out + d + 16, a2);
+        _mm256_storeu_ps(out + d + 24, a3);
+    }
+    for (; d + 8 <= head_dim; d += 8) {
+        __m256 a = _mm256_setzero_ps();
+        for (size_t p = 0; p < n; p++) a = _mm256_fmadd_ps(_mm256_set1_ps(w[p]), _mm256_loadu_ps(rows[p] + d), a);
+        _mm256_storeu_ps(out + d, a);
+    }
+    return d;
+}
+#endif
+
+static void weighted_rows(const float *const *rows, const float *w, size_t n, size_t head_dim, float *out) {
+    size_t d = 0;
+#if defined(__x86_64__)
+    if (sl_has_avx2_fma()) d = weighted_rows_avx2(rows, w, n, head_dim, out);
+#endif
+    for (; d < head_dim; d++) {
+        float a = 0;
+        for (size_t p = 0; p < n; p++) a += w[p] * rows[p][d];
+        out[d] = a;
+    }
+}
+
+void sl_paged_attention_group_f32(
     const float *q, const float *key_cache, const float *value_cache,
     const int32_t *block_table, size_t block_size, size_t num_kv_heads, size_t kv_head,
-    size_t head_dim, size_t first_pos, size_t last_pos, float scale,
-    float *scores, float *out) {
-    size_t n = last_pos - first_pos + 1;
+    size_t head_dim, size_t group, size_t first_pos, size_t last_pos, float scale,
+    float *scratch, float *out, float *head_max, float *head_sum) {
+    const size_t n = last_pos - first_pos + 1;
+    // Row pointers first (the caller's buffer is aligned for them), then scores [group][n].
+    const float **keys = (const float **)scratch, **values = keys + n;
+    float *scores = (float *)(values + n);
+    // One block-table lookup per row; rows of a block lie num_kv_heads * head_dim apart.
     for (size_t p = first_pos; p <= last_pos; p++) {
         size_t off = slot_offset(block_table, block_size, num_kv_heads, kv_head, head_dim, p);
-        scores[p - first_pos] = sl_dot_f32(q, key_cache + off, head_dim) * scale;
+        keys[p - first_pos] = key_cache + off;
+        values[p - first_pos] = value_cache + off;
     }
-    sl_softmax_f32(scores, n);
-    for (size_t d = 0; d < head_dim; d++) out[d] = 0;
-    for (size_t p = first_pos; p <= last_pos; p++) {
-        size_t off = slot_offset(block_table, block_size, num_kv_heads, kv_head, head_dim, p);
-        sl_axpy_f32(out, value_cache + off, scores[p - first_pos], head_dim);
+    // Position-major: a key row is fetched once (from memory, at decode) for all the group's heads.
+    for (size_t j = 0; j < n; j++)
+        for (size_t h = 0; h < group; h++)
+            scores[h * n + j] = sl_dot_f32(q + h * head_dim, keys[j], head_dim) * scale;
+    for (size_t h = 0; h < group; h++) {
+        float m, sum;
+        sl_softmax_stats_f32(scores + h * n, n, &m, &sum);
+        if (head_max) head_max[h] = m;
+        if (head_sum) head_sum[h] = sum;
+        weighted_rows((const float *const *)values, scores + h * n, n, head_dim, out + h * head_dim);
     }
 }

@@ -81,4 +81,40 @@ import Testing
                                  pool: ThreadPool(threads: 3))
         #expect(maxDiff(out.toArray(), expected.flatMap { $0 }) < 1e-4)
     }
+
+    /// Decode rows: all the query heads of a KV head in one pass, and long contexts cut into
+    /// partitions that threads take in parallel and then merge. A 44-wide head takes the
+    /// 32-wide strips, an 8-wide strip and a scalar tail. Any thread count matches the
+    /// definition; one thread (never partitioned) and three (partitioned) agree to rounding.
+    @Test(arguments: [nil, 100] as [Int?])
+    func decodeRowsMatchDenseReferenceInPartitions(window: Int?) {
+        var rng = SeededRandom(seed: 13)
+        let numHeads = 4, numKV = 1, headDim = 44, blockSize = 16
+        let cache = PagedKVCache(numBlocks: 64, blockSize: blockSize, numKVHeads: numKV, headDim: headDim)
+        var nextBlock: Int32 = 63
+        var sequences: [AttentionSequence] = [], queries: [[Float]] = [], expected: [[Float]] = []
+        for total in [300, 17, 130] {  // one decode row each, at position total - 1
+            var table: [Int32] = []
+            for _ in 0..<((total + blockSize - 1) / blockSize) { table.append(nextBlock); nextBlock -= 1 }
+            let (k, v) = writeRandom(cache, positions: total, table: table, &rng)
+            let q = [(0..<numHeads * headDim).map { _ in rng.next() }]
+            sequences.append(AttentionSequence(queryRows: queries.count..<(queries.count + 1), firstPosition: total - 1, blockTable: table))
+            queries += q
+            expected += reference(q: q, k: k, v: v, numHeads: numHeads, numKV: numKV, headDim: headDim,
+                                  firstPosition: total - 1, scale: 0.3, window: window)
+        }
+        let x = Tensor(shape: [queries.count, numHeads * headDim], values: queries.flatMap { $0 })
+        func run(_ seqs: [AttentionSequence], threads: Int) -> [Float] {
+            pagedAttention(queries: x, cache: cache, sequences: seqs, numHeads: numHeads, scale: 0.3,
+                           slidingWindow: window, pool: ThreadPool(threads: threads)).toArray()
+        }
+        let single = run(sequences, threads: 1)
+        #expect(maxDiff(single, expected.flatMap { $0 }) < 1e-5)
+        for threads in [2, 3] {
+            #expect(maxDiff(run(sequences, threads: threads), single) < 1e-5, "threads=\(threads), batch of 3")
+            // Batch 1: one (row, KV head) pair, so the 300-position context is partitioned.
+            let alone = run([sequences[0]], threads: threads)
+            #expect(maxDiff(Array(alone[0..<(numHeads * headDim)]), Array(single[0..<(numHeads * headDim)])) < 1e-5, "threads=\(threads), batch 1")
+        }
+    }
 }

@@ -39,16 +39,21 @@ void sl_silu_mul_f32(const float *gate, const float *up, float *out, size_t n);
 void sl_gelu_tanh_mul_f32(const float *gate, const float *up, float *out, size_t n);
 /// In-place numerically stable softmax.
 void sl_softmax_f32(float *x, size_t n);
+/// The same softmax, also giving the max of x and the sum of exp(x - max).
+void sl_softmax_stats_f32(float *x, size_t n, float *max, float *sum);
 
-/// Attention of one query head over paged K/V.
-/// Cache layout: [num_blocks][block_size][num_kv_heads][head_dim], keys and values separately.
-/// Keys at positions [first_pos, last_pos] are attended (causal end and sliding-window start
-/// are the caller's). `scores` is scratch of at least last_pos + 1 floats.
-void sl_paged_attention_head_f32(
+/// Attention of the `group` query heads that share KV head `kv_head`, for one query row,
+/// over paged K/V. Cache layout: [num_blocks][block_size][num_kv_heads][head_dim], keys and
+/// values separately. Keys at positions [first_pos, last_pos] are attended (the causal end,
+/// the sliding-window start, or one partition of a long context are the caller's). `q` and
+/// `out` hold the group's heads back to back. `scratch`, 8-byte aligned, holds at
+/// least (group + 4) * (last_pos - first_pos + 1) floats. When not NULL, `head_max` and `head_sum`
+/// receive each head's largest scaled score and sum of exp(score - max), to merge partitions.
+void sl_paged_attention_group_f32(
     const float *q, const float *key_cache, const float *value_cache,
     const int32_t *block_table, size_t block_size, size_t num_kv_heads, size_t kv_head,
-    size_t head_dim, size_t first_pos, size_t last_pos, float scale,
-    float *scores, float *out);
+    size_t head_dim, size_t group, size_t first_pos, size_t last_pos, float scale,
+    float *scratch, float *out, float *head_max, float *head_sum);
 
 #ifdef __cplusplus
 }
