@@ -104,11 +104,29 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// Q5_0, in `quant_repack_x8.c`'s measurement); itself for other types, and when the rows are
     /// not a multiple of 8 or a Q8_0 quant is -128.
     public func repackedForDecode() -> QuantizedMatrix {
-        guard sl_quant_x8_group_block_bytes(Int32(type.rawValue)) > 0, layout == .rows, rows % 8 == 0, rows > 0 else { return self }
+        guard repackable else { return self }
         let storage = QuantizedStorage(count: bytes.count)
-        guard sl_quant_repack_x8(Int32(type.rawValue), bytes.baseAddress!, rows, cols, storage.pointer) == bytes.count else { return self }
-        return QuantizedMatrix(type: type, rows: rows, cols: cols, bytes: UnsafeRawBufferPointer(start: storage.pointer, count: storage.count),
-                               owner: storage, layout: .interleaved8)
+        return repacked(into: storage.pointer, owner: storage) ?? self
+    }
+
+    /// `repackedForDecode()` with its bytes in `arena` (copied there when there is no repacked
+    /// layout), so decode streams them from huge pages; itself when the arena is full.
+    public func placed(in arena: WeightArena) -> QuantizedMatrix {
+        guard let dst = arena.allocate(bytes.count) else { return repackedForDecode() }
+        if repackable, let packed = repacked(into: dst, owner: arena) { return packed }
+        dst.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        return QuantizedMatrix(type: type, rows: rows, cols: cols, bytes: UnsafeRawBufferPointer(start: dst, count: bytes.count),
+                               owner: arena, layout: layout)
+    }
+
+    private var repackable: Bool {
+        sl_quant_x8_group_block_bytes(Int32(type.rawValue)) > 0 && layout == .rows && rows % 8 == 0 && rows > 0
+    }
+
+    private func repacked(into dst: UnsafeMutableRawPointer, owner: AnyObject) -> QuantizedMatrix? {
+        guard sl_quant_repack_x8(Int32(type.rawValue), bytes.baseAddress!, rows, cols, dst) == bytes.count else { return nil }
+        return QuantizedMatrix(type: type, rows: rows, cols: cols, bytes: UnsafeRawBufferPointer(start: dst, count: bytes.count),
+                               owner: owner, layout: .interleaved8)
     }
 
     /// Row `r` as f32, in either layout.

@@ -1,18 +1,23 @@
 import Compute
 import ModelFormats
 
-/// Weights from a GGUF file. Quantized and half-precision matrices stay in the memory map and
-/// run through the quantized kernels; small vectors (norms) are widened to f32.
+/// Weights from a GGUF file. Quantized and half-precision matrices are placed in one
+/// huge-page arena (repacked for decode where their type has such a layout) and run through
+/// the quantized kernels; small vectors (norms) are widened to f32.
 /// GGUF stores a [rows, cols] matrix with ne = [cols, rows].
 public struct GGUFWeightStore: WeightStore {
     public let file: GGUFFile
     /// llama.cpp's converter stores Llama-architecture q/k rows permuted for GGML's interleaved
     /// RoPE (not Qwen2's or Gemma's, which use NeoX RoPE); true undoes it at load.
     public let undoRopePermutation: Bool
+    /// Where the matrices go: sized for every tensor in the file (a tensor-parallel shard
+    /// touches only its part; untouched address space costs nothing).
+    let arena: WeightArena
 
     public init(file: GGUFFile, undoRopePermutation: Bool = false) {
         self.file = file
         self.undoRopePermutation = undoRopePermutation
+        arena = WeightArena(capacity: file.tensors.reduce(0) { $0 + $1.bytes.count + 64 })
     }
 
     public func projection(_ name: String, outFeatures: Int, inFeatures: Int, rows: Range<Int>?, cols: Range<Int>?,
@@ -35,7 +40,7 @@ public struct GGUFWeightStore: WeightStore {
             for r in keep { values += try data.floats(rows: r..<(r + 1)) }
             return Linear(weight: Tensor(shape: [keep.count, inFeatures], values: values))
         }
-        return QuantizedLinear(weight: try matrix(t).gatheringRows(keep).repackedForDecode())
+        return QuantizedLinear(weight: try matrix(t).gatheringRows(keep).placed(in: arena))
     }
 
     public var location: String { file.path }
@@ -59,7 +64,7 @@ public struct GGUFWeightStore: WeightStore {
         if t.type == .f32 {
             return Linear(weight: try t.tensorData().floatsTensor(shape: [outFeatures, inFeatures], rows: rows, cols: cols))
         }
-        return QuantizedLinear(weight: try slice(try matrix(t), rows: rows, cols: cols, name: name).repackedForDecode())
+        return QuantizedLinear(weight: try slice(try matrix(t), rows: rows, cols: cols, name: name).placed(in: arena))
     }
 
     public func embedding(_ name: String, vocabSize: Int, hiddenSize: Int, rows: Range<Int>?) throws -> any EmbeddingTable {
@@ -67,7 +72,7 @@ public struct GGUFWeightStore: WeightStore {
         if t.type == .f32 {
             return DenseEmbedding(weight: try t.tensorData().floatsTensor(shape: [vocabSize, hiddenSize], rows: rows, cols: nil))
         }
-        return QuantizedEmbedding(matrix: try slice(try matrix(t), rows: rows, cols: nil, name: name).repackedForDecode())
+        return QuantizedEmbedding(matrix: try slice(try matrix(t), rows: rows, cols: nil, name: name).placed(in: arena))
     }
 
     private func slice(_ m: QuantizedMatrix, rows: Range<Int>?, cols: Range<Int>?, name: String) throws -> QuantizedMatrix {
