@@ -1,5 +1,5 @@
-// One query head against keys/values stored in fixed-size blocks: the block table maps a
-// logical position p to physical block block_table[p / block_size], row p % block_size.
+// The query heads of one KV head against keys/values stored in fixed-size blocks: the block
+// table maps a logical position p to physical block block_table[p / block_size], row p % block_size.
 #include "ShardlineKernels.h"
 
 static inline size_t slot_offset(const int32_t *block_table, size_t block_size,
@@ -63,7 +63,7 @@ void sl_paged_attention_group_f32(
     // Row pointers first (the caller's buffer is aligned for them), then scores [group][n].
     const float **keys = (const float **)scratch, **values = keys + n;
     float *scores = (float *)(values + n);
-    // One block-table lookup per row; rows of a block lie num_kv_heads * head_dim apart.
+    // Row addresses once: the value pass walks them once per column strip and head.
     for (size_t p = first_pos; p <= last_pos; p++) {
         size_t off = slot_offset(block_table, block_size, num_kv_heads, kv_head, head_dim, p);
         keys[p - first_pos] = key_cache + off;
