@@ -51,43 +51,6 @@ static size_t weighted_rows_avx2(const float *const *rows, const float *w, size_
     return d;
 }
 
-__attribute__((target("avx2,fma")))
-static inline float hsum_avx2(__m256 acc0, __m256 acc1, __m256 acc2, __m256 acc3) {
-    __m256 acc = _mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3));
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
-
-// q against two key rows at once: two independent chains where one dot had only its own
-// four. Each dot adds in exactly sl_dot_f32's order, so scores are bit for bit the same.
-__attribute__((target("avx2,fma")))
-static void dot2_avx2(const float *q, const float *k0, const float *k1, size_t n, float *r0, float *r1) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-    size_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        const __m256 q0 = _mm256_loadu_ps(q + i), q1 = _mm256_loadu_ps(q + i + 8);
-        const __m256 q2 = _mm256_loadu_ps(q + i + 16), q3 = _mm256_loadu_ps(q + i + 24);
-        a0 = _mm256_fmadd_ps(q0, _mm256_loadu_ps(k0 + i), a0);
-        b0 = _mm256_fmadd_ps(q0, _mm256_loadu_ps(k1 + i), b0);
-        a1 = _mm256_fmadd_ps(q1, _mm256_loadu_ps(k0 + i + 8), a1);
-        b1 = _mm256_fmadd_ps(q1, _mm256_loadu_ps(k1 + i + 8), b1);
-        a2 = _mm256_fmadd_ps(q2, _mm256_loadu_ps(k0 + i + 16), a2);
-        b2 = _mm256_fmadd_ps(q2, _mm256_loadu_ps(k1 + i + 16), b2);
-        a3 = _mm256_fmadd_ps(q3, _mm256_loadu_ps(k0 + i + 24), a3);
-        b3 = _mm256_fmadd_ps(q3, _mm256_loadu_ps(k1 + i + 24), b3);
-    }
-    for (; i + 8 <= n; i += 8) {
-        const __m256 qv = _mm256_loadu_ps(q + i);
-        a0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k0 + i), a0);
-        b0 = _mm256_fmadd_ps(qv, _mm256_loadu_ps(k1 + i), b0);
-    }
-    float x = hsum_avx2(a0, a1, a2, a3), y = hsum_avx2(b0, b1, b2, b3);
-    for (; i < n; i++) { x += q[i] * k0[i]; y += q[i] * k1[i]; }
-    *r0 = x;
-    *r1 = y;
-}
 #endif
 
 static void weighted_rows(const float *const *rows, const float *w, size_t n, size_t head_dim, float *out) {
@@ -118,17 +81,15 @@ void sl_paged_attention_group_f32(
         values[p - first_pos] = value_cache + off;
     }
     // Position-major: a key row is fetched once (from memory, at decode) for all the group's heads.
+    // Two key rows per pass: two independent dot chains (sl_dot2_f32), same scores as one at a time.
     size_t j = 0;
-#if defined(__x86_64__)
-    if (sl_has_avx2_fma())
-        for (; j + 2 <= n; j += 2)
-            for (size_t h = 0; h < group; h++) {
-                float s0, s1;
-                dot2_avx2(q + h * head_dim, keys[j], keys[j + 1], head_dim, &s0, &s1);
-                scores[h * n + j] = s0 * scale;
-                scores[h * n + j + 1] = s1 * scale;
-            }
-#endif
+    for (; j + 2 <= n; j += 2)
+        for (size_t h = 0; h < group; h++) {
+            float s0, s1;
+            sl_dot2_f32(q + h * head_dim, keys[j], keys[j + 1], head_dim, &s0, &s1);
+            scores[h * n + j] = s0 * scale;
+            scores[h * n + j + 1] = s1 * scale;
+        }
     for (; j < n; j++)
         for (size_t h = 0; h < group; h++)
             scores[h * n + j] = sl_dot_f32(q + h * head_dim, keys[j], head_dim) * scale;

@@ -1,5 +1,6 @@
 import Compute
 import Foundation
+import ShardlineKernels
 import Testing
 
 @Suite struct PagedAttentionTests {
@@ -116,5 +117,16 @@ import Testing
             let alone = run([sequences[0]], threads: threads)
             #expect(maxDiff(Array(alone[0..<(numHeads * headDim)]), Array(single[0..<(numHeads * headDim)])) < 1e-5, "threads=\(threads), batch 1")
         }
+    }
+
+    /// The attention kernel's two-rows-at-once dot gives exactly the one-row dot's sums
+    /// (widths with a 32-wide body, an 8-wide step and a scalar tail).
+    @Test(arguments: [5, 40, 256, 300])
+    func pairedDotsEqualSingleDotsBitwise(n: Int) {
+        var rng = SeededRandom(seed: 14 + UInt64(n))
+        let q = (0..<n).map { _ in rng.next() }, a = (0..<n).map { _ in rng.next() }, b = (0..<n).map { _ in rng.next() }
+        var r0: Float = .nan, r1: Float = .nan
+        sl_dot2_f32(q, a, b, n, &r0, &r1)
+        #expect(r0 == sl_dot_f32(q, a, n) && r1 == sl_dot_f32(q, b, n))
     }
 }

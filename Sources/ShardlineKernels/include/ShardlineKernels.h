@@ -21,6 +21,8 @@ void sl_prefetch(const void *p, size_t n);
 int sl_malloc_reuse_below(size_t bytes);
 
 float sl_dot_f32(const float *a, const float *b, size_t n);
+/// Two dots of q against b0 and b1 in one pass, each summed in sl_dot_f32's order.
+void sl_dot2_f32(const float *q, const float *b0, const float *b1, size_t n, float *r0, float *r1);
 /// y += alpha * x
 void sl_axpy_f32(float *y, const float *x, float alpha, size_t n);
 /// Sum of x: a streaming read, used to measure memory bandwidth.
