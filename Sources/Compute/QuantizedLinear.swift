@@ -57,7 +57,7 @@ public struct QuantizedMatrix: @unchecked Sendable {
     public enum Layout: Sendable {
         /// GGML's: each row's blocks contiguous.
         case rows
-        /// Q4_0/Q5_0/Q8_0/Q4_K repacked 8 rows at a time for decode (`sl_quant_repack_x8`): same
+        /// Q4_0/Q5_0/Q8_0/Q4_K/Q6_K repacked 8 rows at a time for decode (`sl_quant_repack_x8`): same
         /// bytes, no row access.
         case interleaved8
     }
@@ -99,10 +99,11 @@ public struct QuantizedMatrix: @unchecked Sendable {
     /// Bytes of one row.
     public var rowBytes: Int { type.rowBytes(cols)! }
 
-    /// This matrix in the layout its decode kernel runs fastest on: Q4_0, Q5_0, Q8_0 and Q4_K
-    /// repacked 8 rows at a time (one activation row: 1.4x on the 262k-row Q8_0 Gemma 3 head,
-    /// 1.8x on Q5_0, in `quant_repack_x8.c`'s measurement; 2x on Gemma's 640x2048 Q4_K); itself
-    /// for other types, and when the rows are not a multiple of 8 or a Q8_0 quant is -128.
+    /// This matrix in the layout its decode kernel runs fastest on: Q4_0, Q5_0, Q8_0, Q4_K and
+    /// Q6_K repacked 8 rows at a time (one activation row: 1.4x on the 262k-row Q8_0 Gemma 3 head,
+    /// 1.8x on Q5_0, in `quant_repack_x8.c`'s measurement; on Gemma's 640x2048 matrices 1.6-2x
+    /// on Q4_K and 1.2-1.4x on Q6_K); itself for other types, and when the rows are not a
+    /// multiple of 8 or a Q8_0 quant is -128.
     public func repackedForDecode() -> QuantizedMatrix {
         guard repackable else { return self }
         let storage = QuantizedStorage(count: bytes.count)

@@ -74,10 +74,10 @@ const sl_x8_kernel *sl_x8_kernel_vnni(int type, size_t m);
 /// CPU, SIMD active, not turned off by sl_quant_force_no_vnni or SHARDLINE_NO_VNNI).
 int sl_quant_vnni_active(void);
 
-/// Q4_K repacked 8 rows at a time (quant_repack_q4k.c), the same bytes as GGML's rows; the
-/// x8 entry points below route Q4_K here. Repack returns the bytes written or 0.
-size_t sl_q4k_x8_repack(const void *src, size_t rows, size_t n, void *dst);
-void sl_q4k_x8_dequantize_row(const void *w, size_t n, size_t r, float *y);
-int sl_q4k_x8_matmul(const void *w, size_t n, size_t r0, size_t r1, const void *x, size_t m, float *y, size_t ldy);
+/// Q4_K and Q6_K repacked 8 rows at a time (quant_repack_k.c), the same bytes as GGML's rows;
+/// the x8 entry points route them here. Repack returns the bytes written, or 0 for another type.
+size_t sl_k_x8_repack(int type, const void *src, size_t rows, size_t n, void *dst);
+void sl_k_x8_dequantize_row(int type, const void *w, size_t n, size_t r, float *y);
+int sl_k_x8_matmul(int type, const void *w, size_t n, size_t r0, size_t r1, const void *x, size_t m, float *y, size_t ldy);
 
 #endif

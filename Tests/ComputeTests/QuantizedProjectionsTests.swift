@@ -18,12 +18,13 @@ import Testing
             return QuantizedLinear(weight: matrix, bias: bias ? Tensor(shape: [rows], values: (0..<rows).map { _ in rng.float() }) : nil)
         }
         // Two activation formats (32-element blocks and K super-blocks) plus f32, both layouts, a bias.
-        let parts = [part(.q5_0, rows: 40), part(.q8_0, rows: 16), part(.q6_K, rows: 24, bias: true), part(.q4_K, rows: 16), part(.f16, rows: 8)]
+        let parts = [part(.q5_0, rows: 40), part(.q8_0, rows: 16), part(.q5_K, rows: 24, bias: true), part(.q4_K, rows: 16),
+                     part(.q6_K, rows: 8), part(.f16, rows: 8)]
         #expect(parts[0].weight.layout == .interleaved8 && parts[2].weight.layout == .rows && parts[3].weight.layout == .interleaved8)
         let x = Tensor(shape: [m, cols], values: (0..<(m * cols)).map { _ in rng.float() })
         let pool = ThreadPool(threads: threads)
         let stacked = ConcatenatedLinear(parts)(x, pool: pool)
-        #expect(stacked.shape == [m, 104])
+        #expect(stacked.shape == [m, 112])
         var column = 0
         for p in parts {
             let alone = p(x, pool: pool)

@@ -281,7 +281,7 @@ import Testing
             return y
         }
         let repacked = plain.repackedForDecode()
-        #expect((repacked.layout == .interleaved8) == (type.blockSize == 32 || type == .q4_K))
+        #expect((repacked.layout == .interleaved8) == (type != .q5_K))
         for weights in [plain, repacked] {
             let withVNNI = run(weights, vnni: true), withAVX2 = run(weights, vnni: false)
             let same = withVNNI == withAVX2  // (not in the #expect: it would print both arrays)
@@ -290,10 +290,10 @@ import Testing
     }
 
     // m: each tail of Q8_0's 4-row passes; 264 rows: 33 groups, past its 32-group span.
-    @Test(arguments: [QuantType.q4_0, .q5_0, .q8_0, .q4_K], [1, 2, 3, 5, 17])
+    @Test(arguments: [QuantType.q4_0, .q5_0, .q8_0, .q4_K, .q6_K], [1, 2, 3, 5, 17])
     func repackedMatchesRowLayout(type: QuantType, m: Int) {
         var rng = QuantRandom(seed: 700 + UInt64(m + 100 * type.rawValue))
-        let rows = 264, cols = type == .q4_K ? 512 : 288
+        let rows = 264, cols = type.blockSize == 256 ? 512 : 288
         var w = randomWeights(type, rows: rows, cols: cols, &rng)
         if type == .q8_0 {
             // GGML's quantizer never writes -128, and the repacked kernel needs that: map it to -127.
@@ -309,8 +309,8 @@ import Testing
         for threads in [1, 3] {
             let got = QuantizedLinear(weight: packed)(x, pool: ThreadPool(threads: threads)).toArray()
             #expect(maxAbs(got, expected) <= 1e-5 * scale, "\(type) m=\(m) threads=\(threads)")
-            // Q4_K's repacked kernel keeps the row kernel's float steps: greedy outputs stay put.
-            if type == .q4_K { #expect(got == expected, "Q4_K m=\(m) threads=\(threads) not bitwise") }
+            // The K types' repacked kernels keep the row kernels' float steps: greedy outputs stay put.
+            if type.blockSize == 256 { #expect(got == expected, "\(type) m=\(m) threads=\(threads) not bitwise") }
         }
         // The portable path computes the same integer dots.
         sl_quant_force_portable(1)
@@ -337,8 +337,8 @@ import Testing
         var withMin = [UInt8](repeating: 1, count: 8 * 34)
         withMin[40] = 0x80
         #expect(QuantizedMatrix(type: .q8_0, rows: 8, cols: 32, copying: withMin).repackedForDecode().layout == .rows)
-        let q6 = randomWeights(.q6_K, rows: 8, cols: 256, &rng)
-        #expect(QuantizedMatrix(type: .q6_K, rows: 8, cols: 256, copying: q6.bytes).repackedForDecode().layout == .rows)
+        let q5 = randomWeights(.q5_K, rows: 8, cols: 256, &rng)
+        #expect(QuantizedMatrix(type: .q5_K, rows: 8, cols: 256, copying: q5.bytes).repackedForDecode().layout == .rows)
         let q4 = randomWeights(.q4_K, rows: 12, cols: 256, &rng)
         #expect(QuantizedMatrix(type: .q4_K, rows: 12, cols: 256, copying: q4.bytes).repackedForDecode().layout == .rows)
     }

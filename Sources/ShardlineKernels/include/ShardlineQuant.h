@@ -95,9 +95,9 @@ void sl_quant_force_no_vnni(int on);
 /// IEEE half -> float (portable).
 float sl_f16_to_f32(uint16_t h);
 
-/// Q4_0/Q5_0/Q8_0 (quant_repack_x8.c) and Q4_K (quant_repack_q4k.c) rows repacked 8 at a time
-/// for decode, in the same bytes as the GGML rows. Returns the bytes written, or 0 (nothing usable) for another type, rows not
-/// a multiple of 8, or a Q8_0 quant of -128.
+/// Q4_0/Q5_0/Q8_0 (quant_repack_x8.c), Q4_K and Q6_K (quant_repack_k.c) rows repacked 8 at a time
+/// for decode, in the same bytes as the GGML rows. Returns the bytes written, or 0 (nothing
+/// usable) for another type, rows not a multiple of 8, or a Q8_0 quant of -128.
 size_t sl_quant_repack_x8(int type, const void *src, size_t rows, size_t n, void *dst);
 /// Bytes of one 32-column block of 8 repacked rows; 0 for a type with no repacked form.
 size_t sl_quant_x8_group_block_bytes(int type);
