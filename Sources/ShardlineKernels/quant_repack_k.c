@@ -57,31 +57,52 @@ static size_t packed_offset(int type, int r, size_t o) {
     return 2 * r + (o - 208);                                      // d
 }
 
+#ifndef K_X8_TILE_MIN_ROWS
+#define K_X8_TILE_MIN_ROWS 8
+#endif
+
 static int repackable_k(int type) { return type == SL_QTYPE_Q4_K || type == SL_QTYPE_Q6_K; }
+
+/// Bytes that move together from offset o of a GGML block: every field is whole 4-byte words
+/// except the f16 scales and Q6_K's int8 sub-block scales.
+static inline size_t piece_bytes(int type, size_t o) {
+    if (type == SL_QTYPE_Q4_K) return o < 4 ? 2 : 4;
+    return o < 192 ? 4 : (o < 208 ? 1 : 2);
+}
+
+/// Super-blocks [0, nsuper) of 8 GGML rows (row r at rows + r * rowb) to or from their repacked
+/// group blocks at packed. Inlined per type, so the offsets fold to shifts and masks.
+static inline __attribute__((always_inline)) void move_group(int type, uint8_t *packed, uint8_t *rows, size_t nsuper,
+                                                             int to_rows) {
+    const size_t bb = type == SL_QTYPE_Q4_K ? sizeof(sl_block_q4_K) : sizeof(sl_block_q6_K), rowb = nsuper * bb, gbb = 8 * bb;
+    for (size_t i = 0; i < nsuper; i++)
+        for (int r = 0; r < 8; r++) {
+            uint8_t *blk = rows + r * rowb + i * bb, *grp = packed + i * gbb;
+            for (size_t o = 0; o < bb;) {
+                const size_t k = piece_bytes(type, o), at = packed_offset(type, r, o);
+                if (to_rows) memcpy(blk + o, grp + at, k); else memcpy(grp + at, blk + o, k);
+                o += k;
+            }
+        }
+}
 
 size_t sl_k_x8_repack(int type, const void *src, size_t rows, size_t n, void *dst) {
     if (!repackable_k(type) || rows % 8 != 0 || n % 256 != 0) return 0;
-    const size_t nsuper = n / 256, bb = sl_qtype_block_bytes(type), rowb = nsuper * bb, gbb = group_block_bytes(type);
-    const uint8_t *s = src;
-    uint8_t *d = dst;
-    for (size_t g = 0; g < rows / 8; g++)
-        for (size_t i = 0; i < nsuper; i++, d += gbb)
-            for (int r = 0; r < 8; r++) {
-                const uint8_t *blk = s + (8 * g + r) * rowb + i * bb;
-                for (size_t o = 0; o < bb; o++) d[packed_offset(type, r, o)] = blk[o];
-            }
+    const size_t nsuper = n / 256, rowb = nsuper * sl_qtype_block_bytes(type), groupb = 8 * rowb;
+    for (size_t g = 0; g < rows / 8; g++) {
+        uint8_t *in = (uint8_t *)src + g * groupb, *out = (uint8_t *)dst + g * groupb;
+        if (type == SL_QTYPE_Q4_K) move_group(SL_QTYPE_Q4_K, out, in, nsuper, 0);
+        else move_group(SL_QTYPE_Q6_K, out, in, nsuper, 0);
+    }
     return rows * rowb;
 }
 
 /// Group g back in GGML's layout: 8 rows of n / 256 blocks at out.
 static void unpack_group(int type, const uint8_t *w, size_t n, size_t g, uint8_t *out) {
-    const size_t nsuper = n / 256, bb = sl_qtype_block_bytes(type), rowb = nsuper * bb, gbb = group_block_bytes(type);
-    const uint8_t *p = w + g * nsuper * gbb;
-    for (size_t i = 0; i < nsuper; i++, p += gbb)
-        for (int r = 0; r < 8; r++) {
-            uint8_t *blk = out + r * rowb + i * bb;
-            for (size_t o = 0; o < bb; o++) blk[o] = p[packed_offset(type, r, o)];
-        }
+    const size_t nsuper = n / 256, groupb = 8 * nsuper * sl_qtype_block_bytes(type);
+    uint8_t *packed = (uint8_t *)w + g * groupb;  // read only: to_rows copies out of it
+    if (type == SL_QTYPE_Q4_K) move_group(SL_QTYPE_Q4_K, packed, out, nsuper, 1);
+    else move_group(SL_QTYPE_Q6_K, packed, out, nsuper, 1);
 }
 
 void sl_k_x8_dequantize_row(int type, const void *w, size_t n, size_t r, float *y) {
@@ -261,13 +282,62 @@ INL void q6_quants(const uint8_t *c, __m256i e[4]) {
 
 Q6K_GROUP_KERNEL(q6k_group_avx2, TGT, Q6_AVX2_PREP, Q6_AVX2_STEP)
 Q6K_GROUP_KERNEL(q6k_group_vnni, VTGT, Q6_VNNI_PREP, Q6_VNNI_STEP)
+
+/// v[i] = dword i of rows 0..7 in, row r of the 8x8 dword matrix out at dst + r * stride.
+INL void transpose_store(const __m256i v[8], uint8_t *dst, size_t stride) {
+    __m256i a[8], b[8];
+    for (int i = 0; i < 4; i++) {
+        a[2 * i] = _mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+        a[2 * i + 1] = _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) {
+        b[4 * i] = _mm256_unpacklo_epi64(a[4 * i], a[4 * i + 2]);
+        b[4 * i + 1] = _mm256_unpackhi_epi64(a[4 * i], a[4 * i + 2]);
+        b[4 * i + 2] = _mm256_unpacklo_epi64(a[4 * i + 1], a[4 * i + 3]);
+        b[4 * i + 3] = _mm256_unpackhi_epi64(a[4 * i + 1], a[4 * i + 3]);
+    }
+    for (int r = 0; r < 4; r++) {
+        _mm256_storeu_si256((__m256i *)(dst + r * stride), _mm256_permute2x128_si256(b[r], b[r + 4], 0x20));
+        _mm256_storeu_si256((__m256i *)(dst + (r + 4) * stride), _mm256_permute2x128_si256(b[r], b[r + 4], 0x31));
+    }
+}
+
+/// unpack_group's quants with 8x8 transposes (the batched path unpacks every group per call).
+TGT static void unpack_group_avx2(int type, const uint8_t *p, size_t nsuper, uint8_t *out) {
+    const size_t bb = sl_qtype_block_bytes(type), rowb = nsuper * bb;
+    for (size_t i = 0; i < nsuper; i++, p += 8 * bb) {
+        uint8_t *blk = out + i * bb;
+        __m256i v[8];
+        if (type == SL_QTYPE_Q4_K) {
+            for (int r = 0; r < 8; r++) {
+                memcpy(blk + r * rowb, p + 2 * r, 2);
+                memcpy(blk + r * rowb + 2, p + 16 + 2 * r, 2);
+                for (int k = 0; k < 3; k++) memcpy(blk + r * rowb + 4 + 4 * k, p + 32 + 32 * k + 4 * r, 4);
+            }
+            for (int j = 0; j < 4; j++) {
+                for (int l = 0; l < 8; l++) v[l] = _mm256_loadu_si256((const __m256i *)(p + 128 + 32 * (4 * l + j)));
+                transpose_store(v, blk + 16 + 32 * j, rowb);
+            }
+        } else {
+            for (int r = 0; r < 8; r++) {
+                memcpy(blk + r * rowb + 208, p + 2 * r, 2);
+                for (size_t o = 192; o < 208; o++) blk[r * rowb + o] = p[packed_offset(SL_QTYPE_Q6_K, r, o)];
+            }
+            for (int h = 0; h < 2; h++)
+                for (int c = 0; c < 3; c++) {  // ql first 32, ql second 32, qh
+                    for (int l = 0; l < 8; l++) v[l] = _mm256_loadu_si256((const __m256i *)(p + 144 + 96 * (2 * l + h) + 32 * c));
+                    transpose_store(v, blk + (c < 2 ? 64 * h + 32 * c : 128 + 32 * h), rowb);
+                }
+        }
+    }
+}
 #endif
 
 int sl_k_x8_matmul(int type, const void *w, size_t n, size_t r0, size_t r1, const void *x, size_t m, float *y, size_t ldy) {
     if (!repackable_k(type) || r0 % 8 != 0 || r1 % 8 != 0 || n % 256 != 0) return 0;
     const size_t nsuper = n / 256, gbb = group_block_bytes(type);
 #if defined(__x86_64__)
-    if (sl_quant_simd_active() && m < SL_X8_TILE_MIN_ROWS) {
+    if (sl_quant_simd_active() && m < K_X8_TILE_MIN_ROWS) {
         const size_t xrow = sl_quant_act_row_bytes(type, n);
         const int vnni = sl_quant_vnni_active();
         void (*group)(const uint8_t *, size_t, const sl_act_q8_K *, float *) =
@@ -282,6 +352,10 @@ int sl_k_x8_matmul(int type, const void *w, size_t n, size_t r0, size_t r1, cons
     uint8_t *rows = malloc(nsuper * gbb);
     if (!rows) return 0;
     for (size_t g = r0 / 8; g < r1 / 8; g++) {
+#if defined(__x86_64__)
+        if (sl_quant_simd_active()) unpack_group_avx2(type, (const uint8_t *)w + g * nsuper * gbb, nsuper, rows);
+        else
+#endif
         unpack_group(type, w, n, g, rows);
         sl_quant_matmul(type, rows, n, 0, 8, x, m, y + 8 * g, ldy);
     }
