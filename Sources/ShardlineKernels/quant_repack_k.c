@@ -20,7 +20,7 @@
 //   pieces are the ones one VNNI step takes together)
 //   [144, 1680) per half h and lane l, at 144 + 96 (2l + h): ql bytes 64h + 4l .. + 3, then ql
 //   64h + 32 + 4l .., then qh 32h + 4l .., each for rows 0..7 side by side.
-// Four activation rows or more go through the byte tile (quant_tile_avx2.c) from the 8 rows
+// Eight activation rows or more go through the byte tile (quant_tile_avx2.c) from the 8 rows
 // unpacked back to GGML's layout, as do CPUs without AVX2.
 #include "ShardlineKernels.h"
 #include "quant_blocks.h"
@@ -31,8 +31,8 @@
 /// Bytes of one super-block of 8 rows.
 static size_t group_block_bytes(int type) { return 8 * sl_qtype_block_bytes(type); }
 
-/// Where byte `o` of a GGML block of row r lands in its repacked group block (tables built
-/// once per type, from the layouts above; repacking and unpacking are the same map read two ways).
+/// Where byte `o` of a GGML block of row r lands in its repacked group block (the layouts
+/// above; repacking and unpacking read this one map in the two directions).
 static size_t packed_offset(int type, int r, size_t o) {
     if (type == SL_QTYPE_Q4_K) {
         if (o < 2) return 2 * r + o;                               // d
@@ -57,9 +57,10 @@ static size_t packed_offset(int type, int r, size_t o) {
     return 2 * r + (o - 208);                                      // d
 }
 
-#ifndef K_X8_TILE_MIN_ROWS
+/// Activation rows from which the byte tile beats the repacked kernel run once per row (one
+/// thread, 640x2048: Q4_K 4 rows 111 against 148 us, 8 rows 218 against 329, 32 rows 851
+/// against 628; Q6_K 4 rows 139 against 193, 8 rows 359 against 275).
 #define K_X8_TILE_MIN_ROWS 8
-#endif
 
 static int repackable_k(int type) { return type == SL_QTYPE_Q4_K || type == SL_QTYPE_Q6_K; }
 
@@ -119,7 +120,6 @@ void sl_k_x8_dequantize_row(int type, const void *w, size_t n, size_t r, float *
 #define TGT __attribute__((target("avx2,fma,f16c")))
 #define VTGT __attribute__((target("avx2,fma,f16c,avx512f,avx512vl,avx512vnni")))
 #define INL static inline __attribute__((always_inline)) TGT
-#define VINL static inline __attribute__((always_inline)) VTGT
 
 /// Per 32-bit lane (one row): the int16 pair (byte b, byte b + 1) of word v, zero-extended.
 INL __m256i byte_pair(__m256i v, int b) {
