@@ -129,7 +129,7 @@ INL void rows_q45_K(const void *w, size_t n, const uint8_t *x, size_t xs, float 
                                               _mm_loadu_si128((const __m128i *)(a->bsums + 8)));
             const int msum = sl_hsum_epi32_128(_mm_madd_epi16(mins, bs));
             acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * a->d), _mm256_cvtepi32_ps(isum[k]), acc[k]);
-            corr[k] = fmaf(dmin * a->d, (float)msum, corr[k]);  // one rounding, as quant_repack_q4k.c repeats
+            corr[k] = fmaf(dmin * a->d, (float)msum, corr[k]);  // one rounding, as quant_repack_k.c repeats
         }
     }
     for (int k = 0; k < NR; k++) out[k * os] = hsum_ps(acc[k]) - corr[k];

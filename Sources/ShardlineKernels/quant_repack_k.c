@@ -62,8 +62,6 @@ static size_t packed_offset(int type, int r, size_t o) {
 /// against 628; Q6_K 4 rows 139 against 193, 8 rows 359 against 275).
 #define K_X8_TILE_MIN_ROWS 8
 
-static int repackable_k(int type) { return type == SL_QTYPE_Q4_K || type == SL_QTYPE_Q6_K; }
-
 /// Bytes that move together from offset o of a GGML block: every field is whole 4-byte words
 /// except the f16 scales and Q6_K's int8 sub-block scales.
 static inline size_t piece_bytes(int type, size_t o) {
@@ -88,7 +86,7 @@ static inline __attribute__((always_inline)) void move_group(int type, uint8_t *
 }
 
 size_t sl_k_x8_repack(int type, const void *src, size_t rows, size_t n, void *dst) {
-    if (!repackable_k(type) || rows % 8 != 0 || n % 256 != 0) return 0;
+    if (!sl_k_x8_type(type) || rows % 8 != 0 || n % 256 != 0) return 0;
     const size_t nsuper = n / 256, rowb = nsuper * sl_qtype_block_bytes(type), groupb = 8 * rowb;
     for (size_t g = 0; g < rows / 8; g++) {
         uint8_t *in = (uint8_t *)src + g * groupb, *out = (uint8_t *)dst + g * groupb;
@@ -129,6 +127,7 @@ INL __m256i byte_pair(__m256i v, int b) {
 }
 
 /// Sub-block scale (or min) pairs of 8 rows from the packed words: pair j = (value 2j, value 2j + 1).
+/// The bit twiddling is quant_blocks.h's sl_k_scale_words, one row per 32-bit lane.
 INL void scale_pairs(__m256i a, __m256i b, __m256i c, __m256i sp[4], __m256i mp[4]) {
     const __m256i m6 = _mm256_set1_epi8(0x3f), m4 = _mm256_set1_epi8(0x0f), top = _mm256_set1_epi8(0x30);
     const __m256i s0 = _mm256_and_si256(a, m6), m0 = _mm256_and_si256(b, m6);
@@ -334,7 +333,7 @@ TGT static void unpack_group_avx2(int type, const uint8_t *p, size_t nsuper, uin
 #endif
 
 int sl_k_x8_matmul(int type, const void *w, size_t n, size_t r0, size_t r1, const void *x, size_t m, float *y, size_t ldy) {
-    if (!repackable_k(type) || r0 % 8 != 0 || r1 % 8 != 0 || n % 256 != 0) return 0;
+    if (!sl_k_x8_type(type) || r0 % 8 != 0 || r1 % 8 != 0 || n % 256 != 0) return 0;
     const size_t nsuper = n / 256, gbb = group_block_bytes(type);
 #if defined(__x86_64__)
     if (sl_quant_simd_active() && m < K_X8_TILE_MIN_ROWS) {

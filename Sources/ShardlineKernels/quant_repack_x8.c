@@ -60,7 +60,7 @@ static int packed_quant(int type, const uint8_t *g, int l, int e) {
 }
 
 size_t sl_quant_repack_x8(int type, const void *src, size_t rows, size_t n, void *dst) {
-    if (type == SL_QTYPE_Q4_K || type == SL_QTYPE_Q6_K) return sl_k_x8_repack(type, src, rows, n, dst);
+    if (sl_k_x8_type(type)) return sl_k_x8_repack(type, src, rows, n, dst);
     const size_t gb = sl_quant_x8_group_block_bytes(type);
     if (gb == 0 || rows % 8 != 0 || n % 32 != 0) return 0;
     const size_t nb = n / 32, bb = sl_qtype_block_bytes(type), rowb = nb * bb;
@@ -92,7 +92,7 @@ size_t sl_quant_repack_x8(int type, const void *src, size_t rows, size_t n, void
 }
 
 void sl_quant_x8_dequantize_row(int type, const void *w, size_t n, size_t r, float *y) {
-    if (type == SL_QTYPE_Q4_K || type == SL_QTYPE_Q6_K) { sl_k_x8_dequantize_row(type, w, n, r, y); return; }
+    if (sl_k_x8_type(type)) { sl_k_x8_dequantize_row(type, w, n, r, y); return; }
     const size_t nb = n / 32, gb = sl_quant_x8_group_block_bytes(type);
     const float offset = type == SL_QTYPE_Q4_0 ? 8 : (type == SL_QTYPE_Q5_0 ? 16 : 0);
     const uint8_t *g = (const uint8_t *)w + (r / 8) * nb * gb;
@@ -254,7 +254,7 @@ static int x8_run(const sl_x8_kernel *k, const uint8_t *w, size_t n, size_t g0, 
 
 int sl_quant_x8_matmul(int type, const void *w, size_t n, size_t r0, size_t r1, const void *x, size_t m,
                        float *y, size_t ldy) {
-    if (type == SL_QTYPE_Q4_K || type == SL_QTYPE_Q6_K) return sl_k_x8_matmul(type, w, n, r0, r1, x, m, y, ldy);
+    if (sl_k_x8_type(type)) return sl_k_x8_matmul(type, w, n, r0, r1, x, m, y, ldy);
     if (sl_quant_x8_group_block_bytes(type) == 0 || r0 % 8 != 0 || r1 % 8 != 0 || n % 32 != 0) return 0;
 #if defined(__x86_64__)
     if (sl_quant_simd_active()) {

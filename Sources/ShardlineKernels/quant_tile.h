@@ -75,7 +75,9 @@ const sl_x8_kernel *sl_x8_kernel_vnni(int type, size_t m);
 int sl_quant_vnni_active(void);
 
 /// Q4_K and Q6_K repacked 8 rows at a time (quant_repack_k.c), the same bytes as GGML's rows;
-/// the x8 entry points route them here. Repack returns the bytes written, or 0 for another type.
+/// the x8 entry points route the types `sl_k_x8_type` accepts here. Repack returns the bytes
+/// written, or 0 for another type.
+static inline int sl_k_x8_type(int type) { return type == SL_QTYPE_Q4_K || type == SL_QTYPE_Q6_K; }
 size_t sl_k_x8_repack(int type, const void *src, size_t rows, size_t n, void *dst);
 void sl_k_x8_dequantize_row(int type, const void *w, size_t n, size_t r, float *y);
 int sl_k_x8_matmul(int type, const void *w, size_t n, size_t r0, size_t r1, const void *x, size_t m, float *y, size_t ldy);
