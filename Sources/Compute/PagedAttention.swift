@@ -31,6 +31,28 @@ public struct PagedKVCache: Sendable {
     }
 }
 
+extension PagedKVCache {
+    /// The key and value blocks that decode rows (sequences with fewer than `maxRows` query
+    /// rows) attend to, up to `limit` bytes, in the order attention reads them.
+    public func contextRegions(_ sequences: [AttentionSequence], slidingWindow: Int?, maxRows: Int = 16,
+                               limit: Int = 1 << 20) -> [WeightRegion] {
+        let blockBytes = blockSize * numKVHeads * headDim * 4
+        var regions: [WeightRegion] = [], bytes = 0
+        for seq in sequences where seq.queryRows.count < maxRows {
+            let last = seq.firstPosition + seq.queryRows.count - 1
+            let first = slidingWindow.map { max(0, seq.firstPosition - $0 + 1) } ?? 0
+            for b in (first / blockSize)...(last / blockSize) where b < seq.blockTable.count {
+                guard bytes < limit else { return regions }
+                let offset = Int(seq.blockTable[b]) * blockBytes
+                regions.append(WeightRegion(address: Int(bitPattern: UnsafeRawPointer(keys.data)) + offset, bytes: blockBytes))
+                regions.append(WeightRegion(address: Int(bitPattern: UnsafeRawPointer(values.data)) + offset, bytes: blockBytes))
+                bytes += 2 * blockBytes
+            }
+        }
+        return regions
+    }
+}
+
 /// The query rows of one sequence in a batch and where its keys live.
 public struct AttentionSequence: Sendable {
     /// Rows of the batch's query tensor that belong to this sequence.

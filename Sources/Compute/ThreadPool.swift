@@ -54,6 +54,13 @@ public final class ThreadPool: Sendable {
         state.prefetcher.willRead(weights)
     }
 
+    /// The next op reads these bytes before anything `willRead` announced: waiting threads
+    /// prefetch them first.
+    public func willReadFirst(_ regions: [WeightRegion]) {
+        guard threadCount > 1 else { return }
+        state.prefetcher.willReadFirst(regions)
+    }
+
     /// Splits `0..<count` into up to one contiguous range per thread, each at least `minChunk` long.
     public func parallelFor(_ count: Int, minChunk: Int = 1, _ body: @escaping (Range<Int>) -> Void) {
         let chunks = min(threadCount, max(1, count / max(minChunk, 1)))

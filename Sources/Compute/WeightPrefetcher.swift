@@ -37,6 +37,18 @@ final class WeightPrefetcher: Sendable {
             self.regions = regions
             total = regions.reduce(0) { $0 + $1.bytes }
         }
+
+        /// The bytes no thread has claimed yet.
+        var remaining: [Region] {
+            var skip = cursor.load(ordering: .relaxed)
+            var rest: [Region] = []
+            for r in regions {
+                if skip >= r.bytes { skip -= r.bytes; continue }
+                rest.append(Region(address: r.address + skip, bytes: r.bytes - skip))
+                skip = 0
+            }
+            return rest
+        }
     }
 
     private struct History {
@@ -95,6 +107,16 @@ final class WeightPrefetcher: Sendable {
             from = first.address
         }
         return ahead
+    }
+
+    /// Puts `regions` ahead of the open window: bytes the next op reads that no projection
+    /// history predicts (this step's KV context for attention).
+    func willReadFirst(_ regions: [Region]) {
+        guard lookahead > 0, !regions.isEmpty else { return }
+        window.withLock { w in
+            let rest = w.map { $0.remaining } ?? []
+            w = Window(regions + rest)
+        }
     }
 
     /// What the open window holds (for tests).

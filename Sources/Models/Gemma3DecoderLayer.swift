@@ -56,6 +56,8 @@ struct Gemma3DecoderLayer: Sendable {
         let kvWidth = numKVHeads * headDim
         let split = qkv(inputNorm(x)).splittingColumns([numHeads * headDim, kvWidth, kvWidth])
         let (queries, keys, values) = (split[0], split[1], split[2])
+        // Waiting threads fetch the KV context while this thread does the serial q/k work.
+        ThreadPool.shared.willReadFirst(cache.contextRegions(batch.sequences, slidingWindow: slidingWindow))
         // q/k norms act on each head: view [rows, heads·dim] as [rows·heads, dim].
         qNorm.forward(queries.reshaped([rows * numHeads, headDim]), into: queries.reshaped([rows * numHeads, headDim]))
         kNorm.forward(keys.reshaped([rows * numKVHeads, headDim]), into: keys.reshaped([rows * numKVHeads, headDim]))

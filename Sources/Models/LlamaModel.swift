@@ -151,6 +151,7 @@ struct LlamaDecoderLayer: Sendable {
         let kvWidth = numKVHeads * headDim
         let split = qkvOut.splittingColumns([numHeads * headDim, kvWidth, kvWidth])
         let (queries, keys, values) = (split[0], split[1], split[2])
+        ThreadPool.shared.willReadFirst(cache.contextRegions(batch.sequences, slidingWindow: slidingWindow))
         rope.apply(queries, headDim: headDim)
         rope.apply(keys, headDim: headDim)
         cache.write(keys: keys, values: values, slotMapping: batch.slotMapping)

@@ -94,7 +94,7 @@ import Testing
         let cache = PagedKVCache(numBlocks: 64, blockSize: blockSize, numKVHeads: numKV, headDim: headDim)
         var nextBlock: Int32 = 63
         var sequences: [AttentionSequence] = [], queries: [[Float]] = [], expected: [[Float]] = []
-        for total in [300, 17, 130] {  // one decode row each, at position total - 1
+        for total in [300, 17, 130, 50] {  // one decode row each, at position total - 1
             var table: [Int32] = []
             for _ in 0..<((total + blockSize - 1) / blockSize) { table.append(nextBlock); nextBlock -= 1 }
             let (k, v) = writeRandom(cache, positions: total, table: table, &rng)
@@ -113,10 +113,29 @@ import Testing
         #expect(maxDiff(single, expected.flatMap { $0 }) < 1e-5)
         for threads in [2, 3] {
             #expect(maxDiff(run(sequences, threads: threads), single) < 1e-5, "threads=\(threads), batch of 3")
-            // Batch 1: one (row, KV head) pair, so the 300-position context is partitioned.
-            let alone = run([sequences[0]], threads: threads)
-            #expect(maxDiff(Array(alone[0..<(numHeads * headDim)]), Array(single[0..<(numHeads * headDim)])) < 1e-5, "threads=\(threads), batch 1")
+            // Batch 1: one (row, KV head) pair, so the context is partitioned (50 positions: 3
+            // partitions rounded to 2 on 2 threads).
+            for (i, seq) in sequences.enumerated() {
+                let alone = run([seq], threads: threads), row = (i * numHeads * headDim)..<((i + 1) * numHeads * headDim)
+                #expect(maxDiff(Array(alone[row]), Array(single[row])) < 1e-5, "threads=\(threads), batch 1, context \(seq.firstPosition + 1)")
+            }
         }
+    }
+
+    /// The KV blocks a step's decode rows read, for the prefetcher: keys and values of each
+    /// block in table order, only the window's blocks, no prefill chunks, cut at the limit.
+    @Test func contextRegionsListTheBlocksDecodeRowsRead() {
+        let cache = PagedKVCache(numBlocks: 12, blockSize: 16, numKVHeads: 2, headDim: 8)
+        let blockBytes = 16 * 2 * 8 * 4
+        let k = Int(bitPattern: UnsafeRawPointer(cache.keys.data)), v = Int(bitPattern: UnsafeRawPointer(cache.values.data))
+        func blocks(_ ids: [Int]) -> [WeightRegion] {
+            ids.flatMap { [WeightRegion(address: k + $0 * blockBytes, bytes: blockBytes), WeightRegion(address: v + $0 * blockBytes, bytes: blockBytes)] }
+        }
+        let decode = AttentionSequence(queryRows: 0..<1, firstPosition: 40, blockTable: [5, 2, 9])
+        let prefill = AttentionSequence(queryRows: 1..<21, firstPosition: 0, blockTable: [7, 8])
+        #expect(cache.contextRegions([decode, prefill], slidingWindow: nil) == blocks([5, 2, 9]))
+        #expect(cache.contextRegions([prefill, decode], slidingWindow: 10) == blocks([2, 9]), "positions 31-40 only")
+        #expect(cache.contextRegions([decode], slidingWindow: nil, limit: 2 * blockBytes + 1) == blocks([5, 2]))
     }
 
     /// The attention kernel's two-rows-at-once dot gives exactly the one-row dot's sums

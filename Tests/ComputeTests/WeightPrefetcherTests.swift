@@ -53,6 +53,25 @@ import Testing
     @Test func zeroLookaheadIsOff() {
         let p = WeightPrefetcher(lookahead: 0)
         p.willRead([region(a)]); p.willRead([region(b)]); p.willRead([region(a)])
+        p.willReadFirst([region(c)])
         #expect(p.windowRegions.isEmpty && !p.step())
+    }
+
+    /// Bytes announced with `willReadFirst` (a step's KV context) go ahead of the open window,
+    /// and only what no thread has claimed of that window stays behind them.
+    @Test func readFirstGoesAheadOfWhatIsLeft() {
+        let p = WeightPrefetcher(lookahead: 1 << 20)
+        let (ra, rb, rc) = (region(a), region(b), region(c))
+        p.willReadFirst([rc])
+        #expect(p.windowRegions == [rc], "no window open: the context alone")
+        p.willRead([ra]); p.willRead([rb]); p.willRead([ra])  // A's window: B, A, B, ...
+        #expect(p.windowRegions.first == rb)
+        #expect(p.step() && p.step())  // two pieces of B claimed
+        let piece = WeightPrefetcher.piece
+        p.willReadFirst([rc])
+        let w = p.windowRegions
+        #expect(w.first == rc)
+        #expect(w[1] == WeightRegion(address: rb.address + 2 * piece, bytes: rb.bytes - 2 * piece))
+        #expect(w[2] == ra)
     }
 }
