@@ -4,13 +4,13 @@
 public struct ConcatenatedLinear: LinearLayer {
     public let parts: [any LinearLayer]
     /// The parts, when all are quantized: they then run as one pool job on one quantized x.
-    private let quantized: [QuantizedLinear]?
+    private let quantized: QuantizedProjections?
 
     public init(_ parts: [any LinearLayer]) {
         precondition(!parts.isEmpty && parts.allSatisfy { $0.inFeatures == parts[0].inFeatures }, "ConcatenatedLinear: parts must share inFeatures")
         self.parts = parts
         let quantized = parts.compactMap { $0 as? QuantizedLinear }
-        self.quantized = quantized.count == parts.count ? quantized : nil
+        self.quantized = quantized.count == parts.count ? QuantizedProjections(quantized.map { ($0.weight, $0.bias) }) : nil
     }
 
     public var inFeatures: Int { parts[0].inFeatures }
@@ -21,7 +21,7 @@ public struct ConcatenatedLinear: LinearLayer {
         let rows = x.rowCount, width = outFeatures
         if let quantized {
             let out = Tensor(unfilled: [rows, width])  // the kernels write every element
-            QuantizedProjections.forward(quantized, x, into: out, pool: pool)
+            quantized.forward(x, into: out, pool: pool)
             return out
         }
         let out = Tensor(zeros: [rows, width])

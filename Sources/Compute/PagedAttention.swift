@@ -33,7 +33,8 @@ public struct PagedKVCache: Sendable {
 
 extension PagedKVCache {
     /// The key and value blocks that decode rows (sequences with fewer than `maxRows` query
-    /// rows) attend to, up to `limit` bytes, in the order attention reads them.
+    /// rows) attend to, up to `limit` bytes: per sequence the block this step writes first
+    /// (its rows are written before attention starts), then the others in reading order.
     public func contextRegions(_ sequences: [AttentionSequence], slidingWindow: Int?, maxRows: Int = 16,
                                limit: Int = 1 << 20) -> [WeightRegion] {
         let blockBytes = blockSize * numKVHeads * headDim * 4
@@ -41,7 +42,8 @@ extension PagedKVCache {
         for seq in sequences where seq.queryRows.count < maxRows {
             let last = seq.firstPosition + seq.queryRows.count - 1
             let first = slidingWindow.map { max(0, seq.firstPosition - $0 + 1) } ?? 0
-            for b in (first / blockSize)...(last / blockSize) where b < seq.blockTable.count {
+            let written = last / blockSize
+            for b in [written] + (first / blockSize..<written) where b < seq.blockTable.count {
                 guard bytes < limit else { return regions }
                 let offset = Int(seq.blockTable[b]) * blockBytes
                 regions.append(WeightRegion(address: Int(bitPattern: UnsafeRawPointer(keys.data)) + offset, bytes: blockBytes))

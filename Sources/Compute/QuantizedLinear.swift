@@ -188,11 +188,13 @@ public struct QuantizedMatrix: @unchecked Sendable {
 public struct QuantizedLinear: Sendable {
     public let weight: QuantizedMatrix
     public let bias: Tensor?
+    private let projection: QuantizedProjections
 
     public init(weight: QuantizedMatrix, bias: Tensor? = nil) {
         if let bias { precondition(bias.count == weight.rows, "QuantizedLinear: bias \(bias.shape) for \(weight.rows) rows") }
         self.weight = weight
         self.bias = bias
+        projection = QuantizedProjections([(weight, bias)])
     }
 
     public var inFeatures: Int { weight.cols }
@@ -205,7 +207,7 @@ public struct QuantizedLinear: Sendable {
     }
 
     public func forward(_ x: Tensor, into out: Tensor, pool: ThreadPool = .shared) {
-        QuantizedProjections.forward([self], x, into: out, pool: pool)
+        projection.forward(x, into: out, pool: pool)
     }
 
     /// The f32 weights (for tests and as a fallback path through `Linear`).

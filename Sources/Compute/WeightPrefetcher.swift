@@ -54,8 +54,10 @@ final class WeightPrefetcher: Sendable {
     private struct History {
         var last: Int?
         var successors: [Int: [Region]] = [:]
-        /// What to prefetch after each projection, built once from `successors`.
-        var ahead: [Int: [Region]] = [:]
+        /// The window to open after each projection, built once from `successors` and reopened
+        /// every step (a new window per projection was an allocation and a free on the engine
+        /// thread 73 times a token).
+        var ahead: [Int: Window] = [:]
     }
 
     /// 0 turns prefetching off (`SHARDLINE_PREFETCH_BYTES=0`, for A/B runs).
@@ -87,9 +89,13 @@ final class WeightPrefetcher: Sendable {
                 h.ahead = [:]  // the sequence changed (warm-up, another model): rebuild lazily
             }
             h.last = key
-            if h.ahead[key] == nil { h.ahead[key] = chain(after: key, h.successors) }
-            return h.ahead[key]!.isEmpty ? nil : Window(h.ahead[key]!)
+            if let w = h.ahead[key] { return w.total > 0 ? w : nil }
+            let w = Window(chain(after: key, h.successors))
+            h.ahead[key] = w
+            return w.total > 0 ? w : nil
         }
+        // A thread still stepping through this window's last use merely fetches a piece again.
+        next?.cursor.store(0, ordering: .relaxed)
         window.withLock { $0 = next }
     }
 

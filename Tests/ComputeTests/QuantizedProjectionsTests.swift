@@ -37,8 +37,9 @@ import Testing
     }
 
     /// Parts big enough for many guided chunks (shrinking, 8-row aligned, no sliver at a part's
-    /// end): any thread count gives the single-thread result exactly.
-    @Test(arguments: [1, 5])
+    /// end): any thread count gives the single-thread result exactly, also when one layer's
+    /// cached chunk list is rebuilt for another pool. 40 rows quantize x in parallel.
+    @Test(arguments: [1, 5, 40])
     func guidedChunksCoverEveryRowOnce(m: Int) {
         var rng = QuantRandom(seed: 950 + UInt64(m))
         let cols = 256
@@ -46,9 +47,11 @@ import Testing
             QuantizedLinear(weight: QuantizedMatrix(type: type, rows: rows, cols: cols, copying: randomWeights(type, rows: rows, cols: cols, &rng).bytes))
         }
         let x = Tensor(shape: [m, cols], values: (0..<(m * cols)).map { _ in rng.float() })
-        let single = ConcatenatedLinear(parts)(x, pool: ThreadPool(threads: 1)).toArray()
-        for threads in [2, 3, 4] {
-            #expect(ConcatenatedLinear(parts)(x, pool: ThreadPool(threads: threads)).toArray() == single, "threads=\(threads)")
+        let stacked = ConcatenatedLinear(parts)
+        let single = stacked(x, pool: ThreadPool(threads: 1)).toArray()
+        for threads in [2, 3, 4, 2] {
+            #expect(stacked(x, pool: ThreadPool(threads: threads)).toArray() == single, "threads=\(threads)")
+            #expect(ConcatenatedLinear(parts)(x, pool: ThreadPool(threads: threads)).toArray() == single, "threads=\(threads), new layer")
         }
     }
 
