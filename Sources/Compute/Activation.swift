@@ -16,7 +16,7 @@ public enum GatedActivation: String, Sendable {
     /// `gateUp` is [rows, 2·n] (a fused projection); returns [rows, n].
     public func callAsFunction(_ gateUp: Tensor) -> Tensor {
         let n = gateUp.rowLength / 2
-        let out = Tensor(zeros: [gateUp.rowCount, n])
+        let out = Tensor(unfilled: [gateUp.rowCount, n])  // every element is written
         for r in 0..<gateUp.rowCount { apply(gateUp.row(r), gateUp.row(r) + n, out.row(r), n) }
         return out
     }

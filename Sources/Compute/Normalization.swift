@@ -14,7 +14,7 @@ public struct RMSNorm: Sendable {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let out = Tensor(zeros: x.shape)
+        let out = Tensor(unfilled: x.shape)  // every row is written
         forward(x, into: out)
         return out
     }

@@ -38,18 +38,22 @@ extension PagedKVCache {
     public func contextRegions(_ sequences: [AttentionSequence], slidingWindow: Int?, maxRows: Int = 16,
                                limit: Int = 1 << 20) -> [WeightRegion] {
         let blockBytes = blockSize * numKVHeads * headDim * 4
-        var regions: [WeightRegion] = [], bytes = 0
+        let k = Int(bitPattern: UnsafeRawPointer(keys.data)), v = Int(bitPattern: UnsafeRawPointer(values.data))
+        var regions: [WeightRegion] = []
+        regions.reserveCapacity(min(2 * limit / max(blockBytes, 1) + 2, 256))
+        func add(_ block: Int32) -> Bool {
+            guard regions.count * blockBytes < limit else { return false }
+            regions.append(WeightRegion(address: k + Int(block) * blockBytes, bytes: blockBytes))
+            regions.append(WeightRegion(address: v + Int(block) * blockBytes, bytes: blockBytes))
+            return true
+        }
         for seq in sequences where seq.queryRows.count < maxRows {
             let last = seq.firstPosition + seq.queryRows.count - 1
             let first = slidingWindow.map { max(0, seq.firstPosition - $0 + 1) } ?? 0
-            let written = last / blockSize
-            for b in [written] + (first / blockSize..<written) where b < seq.blockTable.count {
-                guard bytes < limit else { return regions }
-                let offset = Int(seq.blockTable[b]) * blockBytes
-                regions.append(WeightRegion(address: Int(bitPattern: UnsafeRawPointer(keys.data)) + offset, bytes: blockBytes))
-                regions.append(WeightRegion(address: Int(bitPattern: UnsafeRawPointer(values.data)) + offset, bytes: blockBytes))
-                bytes += 2 * blockBytes
-            }
+            let written = last / blockSize, table = seq.blockTable
+            guard written < table.count else { continue }
+            guard add(table[written]) else { return regions }
+            for b in (first / blockSize)..<written { guard add(table[b]) else { return regions } }
         }
         return regions
     }

@@ -124,6 +124,18 @@ extension Tensor {
         return out
     }
 
+    /// `splittingColumns`, but with one row the blocks are views of it, not copies: for a
+    /// caller done with `self` (q/k/v of one decode row).
+    public func columnBlocks(_ widths: [Int]) -> [Tensor] {
+        guard rowCount == 1 else { return splittingColumns(widths) }
+        precondition(widths.reduce(0, +) == rowLength, "Tensor: columns \(widths) of rows of \(rowLength)")
+        var column = offset
+        return widths.map { width in
+            defer { column += width }
+            return Tensor(shape: [1, width], storage: storage, offset: column)
+        }
+    }
+
     /// Consecutive column blocks of a [rows, Σ widths] tensor as new [rows, width] tensors
     /// (q/k/v out of one fused projection).
     public func splittingColumns(_ widths: [Int]) -> [Tensor] {

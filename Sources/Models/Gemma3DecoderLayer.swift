@@ -2,7 +2,9 @@ import Compute
 import ModelFormats
 
 /// One Gemma 3 block: x + norm(attn(norm(x))), then + norm(mlp(norm(·))).
-struct Gemma3DecoderLayer: Sendable {
+/// A class: the model's loop passes a reference, where a struct of four existentials and six
+/// norms was copied, and its references retained and released, once per layer and step.
+final class Gemma3DecoderLayer: Sendable {
     let inputNorm: RMSNorm, postAttentionNorm: RMSNorm, preFeedforwardNorm: RMSNorm, postFeedforwardNorm: RMSNorm
     let qNorm: RMSNorm, kNorm: RMSNorm
     /// q/k/v and gate/up stacked: one job each (fused into one matrix where the store can).
@@ -54,7 +56,7 @@ struct Gemma3DecoderLayer: Sendable {
     func forward(_ x: Tensor, batch: ForwardBatch, cache: PagedKVCache, rope: RotaryAngles, tp: (any TensorParallelGroup)?) -> Tensor {
         let rows = x.rowCount
         let kvWidth = numKVHeads * headDim
-        let split = qkv(inputNorm(x)).splittingColumns([numHeads * headDim, kvWidth, kvWidth])
+        let split = qkv(inputNorm(x)).columnBlocks([numHeads * headDim, kvWidth, kvWidth])
         let (queries, keys, values) = (split[0], split[1], split[2])
         // Waiting threads fetch the KV context while this thread does the serial q/k work.
         ThreadPool.shared.willReadFirst(cache.contextRegions(batch.sequences, slidingWindow: slidingWindow))

@@ -99,8 +99,8 @@ public struct LlamaTensorNames: Sendable {
     }
 }
 
-/// One pre-norm block: x + attn(norm(x)), then + mlp(norm(·)).
-struct LlamaDecoderLayer: Sendable {
+/// One pre-norm block: x + attn(norm(x)), then + mlp(norm(·)). A class, as Gemma's layer.
+final class LlamaDecoderLayer: Sendable {
     let inputNorm: RMSNorm
     let qkv: any LinearLayer
     let output: any LinearLayer
@@ -149,7 +149,7 @@ struct LlamaDecoderLayer: Sendable {
     func forward(_ x: Tensor, batch: ForwardBatch, cache: PagedKVCache, rope: RotaryAngles, tp: (any TensorParallelGroup)?) -> Tensor {
         let qkvOut = qkv(inputNorm(x))
         let kvWidth = numKVHeads * headDim
-        let split = qkvOut.splittingColumns([numHeads * headDim, kvWidth, kvWidth])
+        let split = qkvOut.columnBlocks([numHeads * headDim, kvWidth, kvWidth])
         let (queries, keys, values) = (split[0], split[1], split[2])
         ThreadPool.shared.willReadFirst(cache.contextRegions(batch.sequences, slidingWindow: slidingWindow))
         rope.apply(queries, headDim: headDim)

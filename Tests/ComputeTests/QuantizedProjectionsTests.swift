@@ -60,6 +60,17 @@ import Testing
         let parts = t.splittingColumns([3, 0, 2])
         #expect(parts.map(\.shape) == [[2, 3], [2, 0], [2, 2]])
         #expect(parts[0].toArray() == [0, 1, 2, 10, 11, 12] && parts[2].toArray() == [3, 4, 13, 14])
+        #expect(t.columnBlocks([3, 0, 2]).map { $0.toArray() } == parts.map { $0.toArray() }, "two rows: copies")
+    }
+
+    /// One row (a decode step's q/k/v): the blocks are views of the row, written through in place.
+    @Test func columnBlocksOfOneRowAreViews() {
+        let t = Tensor(shape: [2, 5], values: [0, 1, 2, 3, 4, 10, 11, 12, 13, 14]).rows(1..<2)
+        let blocks = t.columnBlocks([3, 0, 2])
+        #expect(blocks.map(\.shape) == [[1, 3], [1, 0], [1, 2]])
+        #expect(blocks[0].toArray() == [10, 11, 12] && blocks[2].toArray() == [13, 14])
+        blocks[2][0, 1] = 99
+        #expect(t.toArray() == [10, 11, 12, 13, 99])
     }
 }
 

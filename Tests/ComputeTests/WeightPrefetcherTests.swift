@@ -48,6 +48,10 @@ import Testing
         while p.step() { steps += 1 }
         #expect(steps == (total + WeightPrefetcher.piece - 1) / WeightPrefetcher.piece)
         #expect(!p.step())
+        p.willReadFirst([rc])  // a new window after a drained one is stepped through again
+        #expect(p.step() && p.step() && !p.step(), "5000 bytes: two pieces")
+        p.willRead([rb, rc]); p.willRead([ra])
+        #expect(p.step(), "reopened after it was drained")
     }
 
     @Test func zeroLookaheadIsOff() {
