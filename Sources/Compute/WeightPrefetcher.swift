@@ -4,7 +4,7 @@ import ShardlineKernels
 import Glibc
 #endif
 
-/// Bytes of weights at an address; the address as an integer so the history is Sendable.
+/// Bytes at an address (weights, or KV blocks); the address as an integer so the history is Sendable.
 public struct WeightRegion: Sendable, Equatable {
     public let address: Int
     public let bytes: Int
@@ -24,6 +24,8 @@ public struct WeightRegion: Sendable, Equatable {
 /// is whatever ran after it last time) and hands the waiting threads the next projections'
 /// bytes, up to `lookahead` ahead, in pieces; the next projection then reads them from cache.
 /// A wrong guess costs only bus time: a prefetch never faults, even on memory since unmapped.
+/// Bytes no history predicts (a step's KV context for decode attention) go ahead of the window
+/// (`willReadFirst`).
 final class WeightPrefetcher: Sendable {
     typealias Region = WeightRegion
 
