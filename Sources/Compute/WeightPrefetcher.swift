@@ -70,8 +70,9 @@ final class WeightPrefetcher: Sendable {
     private let window = Mutex<Window?>(nil)
     /// Bumped (under the window's lock) whenever the open window changes. `drained` is the
     /// version a thread last found nothing left in: idle threads then spin on these two words
-    /// instead of taking the lock and bumping the cursor, whose cache lines the engine thread
-    /// needed 90 times a token (1 us per willRead at batch-1 decode).
+    /// instead of taking the lock and bumping the cursor, cache lines the engine thread needs
+    /// 90 times a token. Three alternating traced runs with and without: willRead 0.67 against
+    /// 0.74 us, the KV write 0.61 against 0.69 us, the token 1-4% shorter.
     private let version = Atomic<Int>(0)
     private let drained = Atomic<Int>(-1)
 

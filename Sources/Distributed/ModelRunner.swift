@@ -27,7 +27,7 @@ public final class ModelRunner: @unchecked Sendable {
     public let blockSize: Int
     public let links: StageLinks?
     public var trace: TraceRecorder?
-    private let sampler = Sampler { ThreadPool.shared.argmax($0) }
+    private let sampler = Sampler()
     private var states: [RequestID: SamplingState] = [:]
 
     public init(model: any CausalLanguageModel, numBlocks: Int, blockSize: Int, links: StageLinks? = nil) {

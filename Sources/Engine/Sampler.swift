@@ -64,14 +64,7 @@ public struct SamplingState: Sendable {
 /// Measured (release, 2-core AMD EPYC, x86-64 baseline SSE2, random 262,144-wide row):
 /// T = 0.8, top_p = 0.9 ≈ 1.3-1.9 ms per sample; greedy ≈ 0.2 ms; debug build ≈ 45 ms.
 public struct Sampler: Sendable {
-    /// The greedy choice over a whole row. The model runner passes one that splits the row over
-    /// its thread pool (Gemma's 262k logits: 68 us on one thread, most of it reading the row the
-    /// head's threads just wrote).
-    private let greedyArgmax: @Sendable (UnsafeBufferPointer<Float>) -> Int
-
-    public init(argmax: @escaping @Sendable (UnsafeBufferPointer<Float>) -> Int = Sampler.argmax) {
-        greedyArgmax = argmax
-    }
+    public init() {}
 
     /// `logits` is one row of vocabulary logits; it is scratch: masks, penalties and, on the
     /// random path, the relative probabilities are written into it.
@@ -95,7 +88,7 @@ public struct Sampler: Sendable {
         }
         let token: Int
         if params.isGreedy {
-            token = greedyArgmax(UnsafeBufferPointer(logits))
+            token = Self.argmax(UnsafeBufferPointer(logits))
         } else {
             let u = SampleRandom.uniform(seed: state.seed, step: state.outputTokenIds.count)
             token = Self.sampleRandom(logits, params: params, u: u)
@@ -107,7 +100,7 @@ public struct Sampler: Sendable {
 
     /// Greedy: the first index of the largest value wins ties; NaNs are skipped (C: a max pass
     /// and a find pass, vectorised: 16 us at 262k where the one-pass loop took 100).
-    public static func argmax(_ row: UnsafeBufferPointer<Float>) -> Int {
+    static func argmax(_ row: UnsafeBufferPointer<Float>) -> Int {
         sl_argmax_f32(row.baseAddress!, row.count)
     }
 
