@@ -54,12 +54,13 @@ final class Gemma3DecoderLayer: Sendable {
     }
 
     func forward(_ x: Tensor, batch: ForwardBatch, cache: PagedKVCache, rope: RotaryAngles, tp: (any TensorParallelGroup)?) -> Tensor {
+        // Waiting threads fetch the KV context from here to attention (input norm, the q/k/v
+        // join, the serial q/k work), ahead of the projections' weights.
+        ThreadPool.shared.willReadFirst(cache.contextRegions(batch.sequences, slidingWindow: slidingWindow))
         let rows = x.rowCount
         let kvWidth = numKVHeads * headDim
         let split = qkv(inputNorm(x)).columnBlocks([numHeads * headDim, kvWidth, kvWidth])
         let (queries, keys, values) = (split[0], split[1], split[2])
-        // Waiting threads fetch the KV context while this thread does the serial q/k work.
-        ThreadPool.shared.willReadFirst(cache.contextRegions(batch.sequences, slidingWindow: slidingWindow))
         // q/k norms act on each head: view [rows, heads·dim] as [rows·heads, dim].
         qNorm.forward(queries.reshaped([rows * numHeads, headDim]), into: queries.reshaped([rows * numHeads, headDim]))
         kNorm.forward(keys.reshaped([rows * numKVHeads, headDim]), into: keys.reshaped([rows * numKVHeads, headDim]))

@@ -147,11 +147,11 @@ final class LlamaDecoderLayer: Sendable {
     }
 
     func forward(_ x: Tensor, batch: ForwardBatch, cache: PagedKVCache, rope: RotaryAngles, tp: (any TensorParallelGroup)?) -> Tensor {
+        ThreadPool.shared.willReadFirst(cache.contextRegions(batch.sequences, slidingWindow: slidingWindow))
         let qkvOut = qkv(inputNorm(x))
         let kvWidth = numKVHeads * headDim
         let split = qkvOut.columnBlocks([numHeads * headDim, kvWidth, kvWidth])
         let (queries, keys, values) = (split[0], split[1], split[2])
-        ThreadPool.shared.willReadFirst(cache.contextRegions(batch.sequences, slidingWindow: slidingWindow))
         rope.apply(queries, headDim: headDim)
         rope.apply(keys, headDim: headDim)
         cache.write(keys: keys, values: values, slotMapping: batch.slotMapping)

@@ -61,21 +61,23 @@ import Testing
         #expect(p.windowRegions.isEmpty && !p.step())
     }
 
-    /// Bytes announced with `willReadFirst` (a step's KV context) go ahead of the open window,
-    /// and only what no thread has claimed of that window stays behind them.
-    @Test func readFirstGoesAheadOfWhatIsLeft() {
+    /// Bytes announced with `willReadFirst` (a layer's KV context) are fetched before the
+    /// projections' window, stay first while projections start, and give way to the next such bytes.
+    @Test func readFirstComesFirstAndOutlivesProjections() {
         let p = WeightPrefetcher(lookahead: 1 << 20)
         let (ra, rb, rc) = (region(a), region(b), region(c))
         p.willReadFirst([rc])
-        #expect(p.windowRegions == [rc], "no window open: the context alone")
+        #expect(p.windowRegions == [rc], "no projection window yet: the context alone")
         p.willRead([ra]); p.willRead([rb]); p.willRead([ra])  // A's window: B, A, B, ...
-        #expect(p.windowRegions.first == rb)
-        #expect(p.step() && p.step())  // two pieces of B claimed
-        let piece = WeightPrefetcher.piece
-        p.willReadFirst([rc])
-        let w = p.windowRegions
-        #expect(w.first == rc)
-        #expect(w[1] == WeightRegion(address: rb.address + 2 * piece, bytes: rb.bytes - 2 * piece))
-        #expect(w[2] == ra)
+        #expect(Array(p.windowRegions.prefix(3)) == [rc, rb, ra], "C first, still unfetched")
+        p.willRead([rb])  // the next projection starts: its window replaces A's, C stays first
+        #expect(Array(p.windowRegions.prefix(2)) == [rc, ra])
+        p.willReadFirst([rb])
+        #expect(p.windowRegions.first == rb, "newer context bytes replace older ones")
+        let piece = WeightPrefetcher.piece, aheadBytes = p.windowRegions.dropFirst().reduce(0) { $0 + $1.bytes }
+        let pieces = (rb.bytes + piece - 1) / piece + (aheadBytes + piece - 1) / piece  // each window in its own pieces
+        var steps = 0
+        while p.step() { steps += 1 }
+        #expect(steps == pieces)
     }
 }
