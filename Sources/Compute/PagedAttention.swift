@@ -31,12 +31,15 @@ public struct PagedKVCache: Sendable {
     }
 }
 
+/// Query rows from which a sequence's attention runs as two GEMMs per head (`PrefillAttention`);
+/// shorter ones (decodes, short chunks) go through the per-row kernel (`DecodeAttention`).
+let prefillGEMMRows = 16
+
 extension PagedKVCache {
-    /// The key and value blocks that decode rows (sequences with fewer than `maxRows` query
-    /// rows) attend to, up to `limit` bytes: per sequence the block this step writes first
-    /// (its rows are written before attention starts), then the others in reading order.
-    public func contextRegions(_ sequences: [AttentionSequence], slidingWindow: Int?, maxRows: Int = 16,
-                               limit: Int = 1 << 20) -> [WeightRegion] {
+    /// The key and value blocks that the per-row kernel's sequences (fewer query rows than
+    /// `prefillGEMMRows`) attend to, up to `limit` bytes: per sequence the block this step writes
+    /// first (its rows are written before attention starts), then the others in reading order.
+    public func contextRegions(_ sequences: [AttentionSequence], slidingWindow: Int?, limit: Int = 1 << 20) -> [WeightRegion] {
         let blockBytes = blockSize * numKVHeads * headDim * 4
         let k = Int(bitPattern: UnsafeRawPointer(keys.data)), v = Int(bitPattern: UnsafeRawPointer(values.data))
         var regions: [WeightRegion] = []
@@ -47,7 +50,7 @@ extension PagedKVCache {
             regions.append(WeightRegion(address: v + Int(block) * blockBytes, bytes: blockBytes))
             return true
         }
-        for seq in sequences where seq.queryRows.count < maxRows {
+        for seq in sequences where seq.queryRows.count < prefillGEMMRows {
             let last = seq.firstPosition + seq.queryRows.count - 1
             let first = slidingWindow.map { max(0, seq.firstPosition - $0 + 1) } ?? 0
             let written = last / blockSize, table = seq.blockTable
@@ -87,16 +90,15 @@ public func pagedAttention(
     precondition(numHeads % cache.numKVHeads == 0, "attention: \(numHeads) heads over \(cache.numKVHeads) KV heads")
     let group = numHeads / cache.numKVHeads
     let out = Tensor(zeros: q.shape)
-    // Prefill chunks of at least `gemmRows` rows go through two GEMMs per head; the other rows
+    // Prefill chunks of at least `prefillGEMMRows` rows go through two GEMMs per head; the other rows
     // (decodes, short chunks) through the per-row kernel (`DecodeAttention`).
-    let gemmRows = 16
     var items: [(seq: Int, row: Int)] = []
     for (s, seq) in sequences.enumerated() {
         let needed = seq.firstPosition + seq.queryRows.count
         precondition(seq.blockTable.count * cache.blockSize >= needed, "attention: block table too short for \(needed) positions")
-        if seq.queryRows.count < gemmRows { for row in seq.queryRows { items.append((s, row)) } }
+        if seq.queryRows.count < prefillGEMMRows { for row in seq.queryRows { items.append((s, row)) } }
     }
-    let prefill = PrefillAttention.items(sequences, numHeads: numHeads, minRows: gemmRows)
+    let prefill = PrefillAttention.items(sequences, numHeads: numHeads, minRows: prefillGEMMRows)
     if !prefill.isEmpty {
         BLAS.configureOnce
         pool.parallelFor(prefill.count, minChunk: 1) { range in
