@@ -37,7 +37,7 @@ enum DecodeAttention {
         for (s, row) in rows {
             let seq = sequences[s]
             let position = seq.firstPosition + (row - seq.queryRows.lowerBound)
-            let first = slidingWindow.map { max(0, position - $0 + 1) } ?? 0
+            let first = firstVisiblePosition(position, slidingWindow: slidingWindow)
             let context = position - first + 1
             var parts = min(wanted, max(1, context / minPartition))
             // Threads take equal runs of items: 3 partitions on 2 threads left one thread idle for

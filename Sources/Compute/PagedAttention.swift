@@ -35,6 +35,11 @@ public struct PagedKVCache: Sendable {
 /// shorter ones (decodes, short chunks) go through the per-row kernel (`DecodeAttention`).
 let prefillGEMMRows = 16
 
+/// The first position a query at `position` attends to: the window's start, or 0 without one.
+func firstVisiblePosition(_ position: Int, slidingWindow: Int?) -> Int {
+    slidingWindow.map { max(0, position - $0 + 1) } ?? 0
+}
+
 extension PagedKVCache {
     /// The key and value blocks that the per-row kernel's sequences (fewer query rows than
     /// `prefillGEMMRows`) attend to, up to `limit` bytes: per sequence the block this step writes
@@ -52,7 +57,7 @@ extension PagedKVCache {
         }
         for seq in sequences where seq.queryRows.count < prefillGEMMRows {
             let last = seq.firstPosition + seq.queryRows.count - 1
-            let first = slidingWindow.map { max(0, seq.firstPosition - $0 + 1) } ?? 0
+            let first = firstVisiblePosition(seq.firstPosition, slidingWindow: slidingWindow)
             let written = last / blockSize, table = seq.blockTable
             guard written < table.count else { continue }
             guard add(table[written]) else { return regions }

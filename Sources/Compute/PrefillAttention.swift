@@ -29,7 +29,7 @@ enum PrefillAttention {
         let firstPos = seq.firstPosition + (rows.lowerBound - seq.queryRows.lowerBound)
         let lastPos = firstPos + rows.count - 1
         // Keys any row of the chunk may see: from the first row's window start to the last row.
-        let lo = slidingWindow.map { max(0, firstPos - $0 + 1) } ?? 0
+        let lo = firstVisiblePosition(firstPos, slidingWindow: slidingWindow)
         let context = lastPos - lo + 1, n = rows.count
         let needed = 2 * context * hd + n * context
         if scratch.count < needed { scratch = [Float](repeating: 0, count: needed) }
@@ -47,7 +47,7 @@ enum PrefillAttention {
                         scale, q.row(rows.lowerBound) + head * hd, ldq, keys, Int32(hd), 0, scores, Int32(context))
             for i in 0..<n {
                 let position = firstPos + i
-                let first = slidingWindow.map { max(0, position - $0 + 1) } ?? 0
+                let first = firstVisiblePosition(position, slidingWindow: slidingWindow)
                 let row = scores + i * context
                 // Visible keys [first, position] → columns [first - lo, position - lo]; the rest weigh 0.
                 let a = first - lo, b = position - lo

@@ -39,7 +39,6 @@ final class WeightPrefetcher: Sendable {
             self.regions = regions
             total = regions.reduce(0) { $0 + $1.bytes }
         }
-
     }
 
     private struct History {
