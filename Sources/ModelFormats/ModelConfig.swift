@@ -41,6 +41,14 @@ public struct ModelConfig: Sendable, Equatable {
     public var attentionScale: Float {
         Float(1.0 / (queryPreAttnScalar ?? Double(headDim)).squareRoot())
     }
+    /// Cached positions a query row at `context` positions reads, summed over `layers`: a
+    /// sliding layer reads at most its window.
+    public func kvPositionsRead(context: Int, layers: Range<Int>) -> Int {
+        layers.reduce(0) { sum, layer in
+            sum + min(context, layerTypes[layer] == .sliding ? slidingWindow ?? context : context)
+        }
+    }
+
     public var qSize: Int { numHeads * headDim }
     public var kvSize: Int { numKVHeads * headDim }
 }

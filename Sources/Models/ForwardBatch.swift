@@ -55,4 +55,10 @@ extension CausalLanguageModel {
     public func kvBytesPerBlock(blockSize: Int) -> Int {
         2 * 4 * plan.layers.count * blockSize * plan.kvHeads(config).count * config.headDim
     }
+
+    /// KV bytes one query row at `context` positions reads on this device: every layer's keys
+    /// and values, a sliding layer's only within its window.
+    public func kvBytesRead(context: Int) -> Int {
+        2 * 4 * config.kvPositionsRead(context: context, layers: plan.layers) * plan.kvHeads(config).count * config.headDim
+    }
 }

@@ -30,6 +30,16 @@ struct BenchModelCommand: AsyncParsableCommand {
     @Option(name: .customLong("compare-llamacpp"), help: "Python with llama-cpp-python installed, to run llama.cpp on the same file.")
     var llamaCppPython: String?
 
+    /// Prompt length of every decode measurement: decode speed at a short context.
+    static let decodePrompt = 16
+
+    func validate() throws {
+        for (flag, value) in [("--prompt-tokens", promptTokens), ("--decode-tokens", decodeTokens), ("--runs", runs)] where value < 1 {
+            throw CLIError("\(flag) must be at least 1, got \(value)")
+        }
+        if let b = batches.first(where: { $0 < 1 }) { throw CLIError("--batches must be at least 1, got \(b)") }
+    }
+
     func run() async throws {
         let bundle: ModelBundle
         do { bundle = try ModelBundle.load(path: model) } catch let e as CustomStringConvertible { throw CLIError(e.description) }
@@ -51,21 +61,26 @@ struct BenchModelCommand: AsyncParsableCommand {
 
         var prefill: [Double] = [], decode1: [Double] = [], aggregate: [Int: [Double]] = [:]
         var bandwidths: [Double] = [], rooflineShares: [Double] = []
-        let bytesPerToken = Double(bundle.model.weightBytes)
+        // Bytes one batch-1 decode step reads: all weights, and the KV context, averaged over the
+        // timed steps (contexts of decodePrompt + 1 through decodePrompt + decodeTokens).
+        let kvBytes = (1...decodeTokens).reduce(0) { $0 + bundle.model.kvBytesRead(context: Self.decodePrompt + $1) }
+        let bytesPerToken = Double(bundle.model.weightBytes) + Double(kvBytes) / Double(decodeTokens)
         for run in 0..<runs {
             params.maxTokens = 1
             let t0 = Date()
             _ = try llm.generate([prompt(promptTokens, run)], params: params)
             prefill.append(Double(promptTokens) / Date().timeIntervalSince(t0))
-            // The roofline is measured next to the decode it judges: on a shared VM the speed of
-            // both moves from minute to minute, and a bandwidth taken at another moment skews the share.
-            let bandwidth = MemoryBandwidth.measureRead(bytes: 256 << 20, runs: 3)
-            let rate = try decodeRate(llm, prompts: [prompt(16, run)], params: params)
+            // The roofline is measured on both sides of the decode it judges: on a shared VM the
+            // speed of both moves from minute to minute, and a bandwidth taken at another moment
+            // skews the share.
+            let before = MemoryBandwidth.measureRead(bytes: 256 << 20, runs: 3)
+            let rate = try decodeRate(llm, prompts: [prompt(Self.decodePrompt, run)], params: params)
+            let bandwidth = (before + MemoryBandwidth.measureRead(bytes: 256 << 20, runs: 3)) / 2
             decode1.append(rate)
             bandwidths.append(bandwidth)
             rooflineShares.append(rate * bytesPerToken / bandwidth)
             for b in batches {
-                aggregate[b, default: []].append(try decodeRate(llm, prompts: (0..<b).map { prompt(16, run * 100 + $0) }, params: params))
+                aggregate[b, default: []].append(try decodeRate(llm, prompts: (0..<b).map { prompt(Self.decodePrompt, run * 100 + $0) }, params: params))
             }
         }
         let bandwidth = median(bandwidths), roofline = bandwidth / bytesPerToken
@@ -86,9 +101,11 @@ struct BenchModelCommand: AsyncParsableCommand {
             print(pad(name, 44) + pad(String(format: "%.1f", ours), 12) + pad(theirs.map { String(format: "%.1f", $0) } ?? "-", 12)
                   + (theirs.map { String(format: "%.2fx", ours / $0) } ?? "-"))
         }
-        print(String(format: "memory read bandwidth: %.1f GB/s; batch-1 decode roofline %.1f tok/s; ours is %.0f%% of it",
-                     bandwidth / 1e9, roofline, 100 * median(rooflineShares)))
-        print("(each run's decode against the bandwidth measured just before it: " +
+        print(String(format: "memory read bandwidth: %.1f GB/s; %.1f MB read per decode token (KV %.1f MB); "
+                     + "batch-1 decode roofline %.1f tok/s; ours is %.0f%% of it",
+                     bandwidth / 1e9, bytesPerToken / 1e6, Double(kvBytes) / Double(decodeTokens) / 1e6,
+                     roofline, 100 * median(rooflineShares)))
+        print("(each run's decode against the mean of the bandwidths measured just before and after it: " +
               rooflineShares.map { String(format: "%.0f%%", 100 * $0) }.joined(separator: ", ") + ")")
     }
 

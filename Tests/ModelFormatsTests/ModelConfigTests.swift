@@ -64,6 +64,10 @@ import Testing
         #expect(c.ropeTheta == 1_000_000 && c.ropeLocalTheta == 10_000)
         #expect(c.layerTypes == [.sliding, .sliding, .sliding, .sliding, .sliding, .full])
         #expect(c.hiddenAct == "gelu_pytorch_tanh" && c.attentionScale == 1.0 / 16)
+        // Five sliding layers stop at their 512-position window; the global one reads everything.
+        #expect(c.kvPositionsRead(context: 100, layers: 0..<6) == 600)
+        #expect(c.kvPositionsRead(context: 2000, layers: 0..<6) == 5 * 512 + 2000)
+        #expect(c.kvPositionsRead(context: 2000, layers: 3..<5) == 2 * 512)
     }
 
     @Test func unknownArchitectureListsSupported() throws {

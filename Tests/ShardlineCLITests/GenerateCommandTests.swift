@@ -80,6 +80,9 @@ import Testing
         expectOneLineError(badTokens, containing: "--max-tokens")
         let missingFile = try runShardline(["generate", "--model", model, "--prompt-file", "/no/prompts.txt"])
         expectOneLineError(missingFile, containing: "/no/prompts.txt")
+        for (flag, value) in [("--decode-tokens", "0"), ("--runs", "0"), ("--batches", "0")] {
+            expectOneLineError(try runShardline(["bench-model", "--model", model, flag, value]), containing: flag)
+        }
     }
 
     // MARK: helpers
