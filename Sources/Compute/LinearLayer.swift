@@ -7,10 +7,17 @@ public protocol LinearLayer: Sendable {
     func callAsFunction(_ x: Tensor, pool: ThreadPool) -> Tensor
     /// Bytes of weights held.
     var weightBytes: Int { get }
+    /// As `callAsFunction`, and each output row's argmax (the first largest value, NaNs skipped)
+    /// where the layer finds it while the row is still in cache; nil where it does not.
+    func withRowArgmax(_ x: Tensor, pool: ThreadPool) -> (output: Tensor, argmax: [Int]?)
 }
 
 extension LinearLayer {
     public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, pool: .shared) }
+
+    public func withRowArgmax(_ x: Tensor, pool: ThreadPool) -> (output: Tensor, argmax: [Int]?) {
+        (callAsFunction(x, pool: pool), nil)
+    }
 }
 
 extension Linear: LinearLayer {

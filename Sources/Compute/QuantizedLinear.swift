@@ -210,6 +210,11 @@ public struct QuantizedLinear: Sendable {
         projection.forward(x, into: out, pool: pool)
     }
 
+    public func withRowArgmax(_ x: Tensor, pool: ThreadPool) -> (output: Tensor, argmax: [Int]?) {
+        let out = Tensor(unfilled: [x.rowCount, outFeatures])
+        return (out, projection.forwardWithArgmax(x, into: out, pool: pool))
+    }
+
     /// The f32 weights (for tests and as a fallback path through `Linear`).
     public func dequantized() -> Tensor { weight.dequantized() }
 }

@@ -102,12 +102,26 @@ final class QuantizedProjections: @unchecked Sendable {  // immutable but for th
         return chunks
     }
 
+    /// Rows a chunk computes between argmax pieces: their outputs (2 KB a row) are still in L1
+    /// or L2 when read, behind 340 KB of the head's Q8_0 weights.
+    static let argmaxPiece = 512
+
     /// out = [x·W₀ᵀ + b₀ | x·W₁ᵀ + b₁ | ...], a [m, width] tensor.
     func forward(_ x: Tensor, into out: Tensor, pool: ThreadPool) {
+        _ = run(x, into: out, pool: pool, argmax: false)
+    }
+
+    /// As `forward`, and each output row's argmax (`RowArgmax`): each chunk finds its columns'
+    /// in pieces, right after computing them.
+    func forwardWithArgmax(_ x: Tensor, into out: Tensor, pool: ThreadPool) -> [Int] {
+        run(x, into: out, pool: pool, argmax: true) ?? Array(repeating: 0, count: x.rowCount)
+    }
+
+    private func run(_ x: Tensor, into out: Tensor, pool: ThreadPool, argmax wanted: Bool) -> [Int]? {
         let k = inFeatures, m = x.rowCount, width = width
         precondition(x.rowLength == k, "QuantizedLinear: input rows of \(x.rowLength), expected \(k)")
         precondition(out.count == m * width, "QuantizedLinear: output \(out.shape) for \(m)×\(width)")
-        guard m > 0, width > 0 else { return }
+        guard m > 0, width > 0 else { return nil }
 
         // One quantized copy of x per activation format, in parallel for prefill-sized batches.
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(m * activationBytesPerRow, 1), alignment: 64)
@@ -125,21 +139,39 @@ final class QuantizedProjections: @unchecked Sendable {  // immutable but for th
         }
 
         let chunks = chunks(threads: pool.threadCount)
+        let argmax = wanted ? RowArgmax(slots: chunks.count, rows: m) : nil
         pool.willRead(regions)
         let op = out.data
         pool.run(chunks: chunks.count) { [parts, activationOffsets] c in
             let chunk = chunks[c], part = parts[chunk.part], y = op + part.column
             let activations = UnsafeRawPointer(buffer + m * activationOffsets[part.activation])
-            if part.repacked {
-                sl_quant_x8_matmul(part.type, part.weights, k, chunk.lo, chunk.hi, activations, m, y, width)
-            } else {
-                sl_quant_matmul(part.type, part.weights, k, chunk.lo, chunk.hi, activations, m, y, width)
+            guard let argmax else {
+                Self.compute(part, rows: chunk.lo..<chunk.hi, k: k, activations: activations, m: m, y: y, width: width)
+                return
             }
-            if let bias = part.bias {
+            for lo in stride(from: chunk.lo, to: chunk.hi, by: Self.argmaxPiece) {
+                let hi = min(chunk.hi, lo + Self.argmaxPiece)
+                Self.compute(part, rows: lo..<hi, k: k, activations: activations, m: m, y: y, width: width)
                 for r in 0..<m {
-                    let row = y + r * width
-                    for j in chunk.lo..<chunk.hi { row[j] += bias[j] }
+                    argmax.record(slot: c, row: r, values: y + r * width + lo, count: hi - lo, firstColumn: part.column + lo)
                 }
+            }
+        }
+        return argmax?.reduce()
+    }
+
+    /// Outputs of weight rows `rows` of one part, bias added.
+    private static func compute(_ part: Part, rows: Range<Int>, k: Int, activations: UnsafeRawPointer, m: Int,
+                                y: UnsafeMutablePointer<Float>, width: Int) {
+        if part.repacked {
+            sl_quant_x8_matmul(part.type, part.weights, k, rows.lowerBound, rows.upperBound, activations, m, y, width)
+        } else {
+            sl_quant_matmul(part.type, part.weights, k, rows.lowerBound, rows.upperBound, activations, m, y, width)
+        }
+        if let bias = part.bias {
+            for r in 0..<m {
+                let row = y + r * width
+                for j in rows { row[j] += bias[j] }
             }
         }
     }

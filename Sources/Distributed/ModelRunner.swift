@@ -77,7 +77,7 @@ public final class ModelRunner: @unchecked Sendable {
             input = hidden
         }
         let started = TraceRecorder.now()
-        let out = model.forward(forward, input: input, caches: caches)
+        let step = model.forward(forward, input: input, caches: caches), out = step.tensor
         if let failure = model.plan.tensorParallel?.failure { throw failure }
         if let next = links?.next, let comm = links?.communicator {
             trace?.record(batch: batch, start: started, end: TraceRecorder.now())
@@ -90,7 +90,8 @@ public final class ModelRunner: @unchecked Sendable {
         var sampled: [RequestID: SampledToken] = [:]
         for (row, id) in sampling.enumerated() {
             let token = sampler.sample(
-                logits: UnsafeMutableBufferPointer(start: out.row(row), count: out.rowLength), state: states[id]!)
+                logits: UnsafeMutableBufferPointer(start: out.row(row), count: out.rowLength), state: states[id]!,
+                argmax: step.argmax?[row])
             states[id]!.outputTokenIds.append(token.tokenId)
             sampled[id] = token
         }

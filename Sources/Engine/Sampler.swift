@@ -68,7 +68,9 @@ public struct Sampler: Sendable {
 
     /// `logits` is one row of vocabulary logits; it is scratch: masks, penalties and, on the
     /// random path, the relative probabilities are written into it.
-    public func sample(logits: UnsafeMutableBufferPointer<Float>, state: SamplingState) -> SampledToken {
+    /// `argmax`: the row's argmax as the model found it (`ForwardOutput`), used by greedy
+    /// sampling when nothing edits the row; the row is then not scanned again.
+    public func sample(logits: UnsafeMutableBufferPointer<Float>, state: SamplingState, argmax: Int? = nil) -> SampledToken {
         precondition(!logits.isEmpty, "empty logits row")
         let params = state.params
         let maskedIds = LogitsPenalties.minTokensMaskedIds(state)
@@ -88,7 +90,8 @@ public struct Sampler: Sendable {
         }
         let token: Int
         if params.isGreedy {
-            token = Self.argmax(UnsafeBufferPointer(logits))
+            let unedited = maskedIds.isEmpty && !penalize
+            token = (unedited ? argmax : nil) ?? Self.argmax(UnsafeBufferPointer(logits))
         } else {
             let u = SampleRandom.uniform(seed: state.seed, step: state.outputTokenIds.count)
             token = Self.sampleRandom(logits, params: params, u: u)

@@ -31,16 +31,28 @@ public protocol CausalLanguageModel: Sendable {
     /// The part of the model this instance holds.
     var plan: ShardPlan { get }
     /// Runs this shard's layers over one step. The first stage embeds `batch.tokens` (`input`
-    /// nil); later stages take the previous stage's hidden states [tokens, hidden]. Every stage
-    /// but the last returns its hidden states; the last returns logits [logitRows.count, vocab]
-    /// on tensor-parallel rank 0 and an empty tensor on the others.
-    func forward(_ batch: ForwardBatch, input: Tensor?, caches: [PagedKVCache]) -> Tensor
+    /// nil); later stages take the previous stage's hidden states [tokens, hidden].
+    func forward(_ batch: ForwardBatch, input: Tensor?, caches: [PagedKVCache]) -> ForwardOutput
+}
+
+/// One stage's step: every stage but the last returns its hidden states; the last returns
+/// logits [logitRows.count, vocab] on tensor-parallel rank 0 and an empty tensor on the others.
+public struct ForwardOutput: Sendable {
+    public let tensor: Tensor
+    /// Each logits row's argmax (greedy sampling's token) where the LM head found it while
+    /// writing the row; nil where it did not (hidden states, a gathered or f32 head).
+    public let argmax: [Int]?
+
+    public init(_ tensor: Tensor, argmax: [Int]? = nil) {
+        self.tensor = tensor
+        self.argmax = argmax
+    }
 }
 
 extension CausalLanguageModel {
     /// A whole (unsharded) model's step: logits [logitRows.count, vocab].
     public func forward(_ batch: ForwardBatch, caches: [PagedKVCache]) -> Tensor {
-        forward(batch, input: nil, caches: caches)
+        forward(batch, input: nil, caches: caches).tensor
     }
 
     /// One cache per layer of this stage, holding this rank's KV heads, sized for `numBlocks`

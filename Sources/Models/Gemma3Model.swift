@@ -45,7 +45,7 @@ public final class Gemma3Model: CausalLanguageModel {
         (embedding?.weightBytes ?? 0) + layers.reduce(0) { $0 + $1.weightBytes } + (head?.weightBytes ?? 0)
     }
 
-    public func forward(_ batch: ForwardBatch, input: Tensor?, caches: [PagedKVCache]) -> Tensor {
+    public func forward(_ batch: ForwardBatch, input: Tensor?, caches: [PagedKVCache]) -> ForwardOutput {
         precondition(caches.count == layers.count, "forward: \(caches.count) caches for \(layers.count) layers")
         guard var hidden = input ?? embedding?.embed(batch.tokens, scale: Float(config.hiddenSize).squareRoot()) else {
             preconditionFailure("forward: a later stage needs the previous stage's hidden states")
@@ -54,7 +54,7 @@ public final class Gemma3Model: CausalLanguageModel {
         for (layer, cache) in zip(layers, caches) {
             hidden = layer.forward(hidden, batch: batch, cache: cache, rope: layer.isSliding ? local : global, tp: plan.tensorParallel)
         }
-        return head?.logits(hidden, rows: batch.logitRows) ?? hidden
+        return head?.logits(hidden, rows: batch.logitRows) ?? ForwardOutput(hidden)
     }
 }
 

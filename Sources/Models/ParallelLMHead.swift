@@ -24,12 +24,15 @@ struct ParallelLMHead: Sendable {
     }
 
     /// Logits [rows.count, vocab] of the given hidden rows on TP rank 0; an empty tensor elsewhere.
-    func logits(_ hidden: Tensor, rows: [Int]) -> Tensor {
+    /// An unsplit head also gives each row's argmax where its projection finds it.
+    func logits(_ hidden: Tensor, rows: [Int]) -> ForwardOutput {
         let last = hidden.gatherRows(rows)
         norm.forward(last, into: last)
-        let logits = projection(last)
-        guard let tp = tensorParallel else { return logits }
-        return tp.gatherColumns(logits, totalColumns: vocabSize) ?? Tensor(zeros: [0, vocabSize])
+        guard let tp = tensorParallel else {
+            let (logits, argmax) = projection.withRowArgmax(last, pool: .shared)
+            return ForwardOutput(logits, argmax: argmax)
+        }
+        return ForwardOutput(tp.gatherColumns(projection(last), totalColumns: vocabSize) ?? Tensor(zeros: [0, vocabSize]))
     }
 
     /// Bytes beyond the embedding's (a tied head adds only its norm).

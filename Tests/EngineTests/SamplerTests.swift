@@ -280,6 +280,26 @@ private func histogram(_ logits: [Float], _ p: SamplingParams, draws: Int) -> [I
     #expect(draw(logits, rep).tokenId == 1)  // 3 / 1.5 = 2 < 2.9
 }
 
+/// The model's argmax (`ForwardOutput.argmax`) is greedy's token when nothing edits the row: the
+/// row is not scanned again (a hint that disagrees with the row shows which was used). With a
+/// penalty or a min_tokens mask the row changes, and the hint is ignored.
+@Test func greedyTakesTheModelsArgmaxOnlyForAnUneditedRow() {
+    let logits: [Float] = [3, 2.9, 1]
+    func drawWithHint(_ state: SamplingState, _ hint: Int) -> Int {
+        var row = logits
+        return row.withUnsafeMutableBufferPointer { Sampler().sample(logits: $0, state: state, argmax: hint).tokenId }
+    }
+    let greedy = SamplingState(params: params { $0.temperature = 0 }, seed: 0)
+    #expect(drawWithHint(greedy, 0) == 0)
+    #expect(drawWithHint(greedy, 2) == 2)
+    let penalized = SamplingState(params: params { $0.temperature = 0; $0.presencePenalty = 0.5 }, outputTokenIds: [0], seed: 0)
+    #expect(drawWithHint(penalized, 0) == 1)
+    let masked = SamplingState(params: params { $0.temperature = 0; $0.minTokens = 1 }, eosTokenIds: [0], seed: 0)
+    #expect(drawWithHint(masked, 0) == 1)
+    let sampled = SamplingState(params: params { $0.temperature = 1e-4 }, seed: 0)
+    #expect(drawWithHint(sampled, 2) == 0)  // only greedy trusts the hint
+}
+
 @Test func minTokensMasksEOSAndStopIdsUntilReached() {
     let p = params { $0.minTokens = 2; $0.stopTokenIds = [3] }
     func state(_ produced: Int, _ p: SamplingParams) -> SamplingState {
