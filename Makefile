@@ -7,7 +7,7 @@ CONFIG ?= debug
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: deps build test release serve bench bench-serve clean
+.PHONY: deps build test release serve bench bench-attention bench-serve clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -36,6 +36,15 @@ serve: release
 bench: release
 	@python3 -c "import llama_cpp" 2>/dev/null || python3 -m pip install --quiet llama-cpp-python
 	.build/release/shardline bench-model --model "$$(bash scripts/default-model.sh)" --compare-llamacpp python3
+
+# The decode attention kernel alone (cold and warm KV blocks), with the package's C flags.
+KERNELS := Sources/ShardlineKernels
+bench-attention:
+	@mkdir -p .build
+	clang -O3 -fno-math-errno -I$(KERNELS)/include Benchmarks/attention_kernel.c $(KERNELS)/paged_attention_f32.c \
+		$(KERNELS)/vector_f32.c $(KERNELS)/elementwise_f32.c $(KERNELS)/activation_avx2.c $(KERNELS)/cpu.c -lm -o .build/attention-kernel-bench
+	.build/attention-kernel-bench
+	SEQ=1 .build/attention-kernel-bench
 
 # Our OpenAI server against llama.cpp's (llama-cpp-python's server) on the default model: same
 # GGUF, same threads, one server at a time, the same `shardline bench serve` load (random prompts,

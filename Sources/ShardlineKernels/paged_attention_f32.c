@@ -12,16 +12,28 @@ static inline size_t slot_offset(const int32_t *block_table, size_t block_size,
 // The softmax-weighted sum of value rows for one head: out[d] = sum_p w[p] * v_p[d], p in
 // order. Column strips stay in registers across all positions (axpy per position loaded and
 // stored the whole output row each time); each element still takes one fma per position in
-// the same order, so the result is the axpy loop's, bit for bit.
+// the same order, so the result is the axpy loop's, bit for bit. `resume` continues sums
+// already in out (the next run of positions) instead of starting from zero: the same fmas in
+// the same order.
 #if defined(__x86_64__)
 #include <immintrin.h>
 // 64-wide strips: eight independent accumulators cover the fma latency (four left each strip
 // waiting on its previous position's fma half the time).
 __attribute__((target("avx2,fma")))
-static size_t weighted_rows_avx2(const float *const *rows, const float *w, size_t n, size_t head_dim, float *out) {
+static size_t weighted_rows_avx2(const float *const *rows, const float *w, size_t n, size_t head_dim, float *out, int resume) {
     size_t d = 0;
     for (; d + 64 <= head_dim; d += 64) {
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        if (resume) {
+            a0 = _mm256_loadu_ps(out + d);
+            a1 = _mm256_loadu_ps(out + d + 8);
+            a2 = _mm256_loadu_ps(out + d + 16);
+            a3 = _mm256_loadu_ps(out + d + 24);
+            a4 = _mm256_loadu_ps(out + d + 32);
+            a5 = _mm256_loadu_ps(out + d + 40);
+            a6 = _mm256_loadu_ps(out + d + 48);
+            a7 = _mm256_loadu_ps(out + d + 56);
+        }
         for (size_t p = 0; p < n; p++) {
             const __m256 wp = _mm256_set1_ps(w[p]);
             const float *v = rows[p] + d;
@@ -44,7 +56,7 @@ static size_t weighted_rows_avx2(const float *const *rows, const float *w, size_
         _mm256_storeu_ps(out + d + 56, a7);
     }
     for (; d + 8 <= head_dim; d += 8) {
-        __m256 a = _mm256_setzero_ps();
+        __m256 a = resume ? _mm256_loadu_ps(out + d) : _mm256_setzero_ps();
         for (size_t p = 0; p < n; p++) a = _mm256_fmadd_ps(_mm256_set1_ps(w[p]), _mm256_loadu_ps(rows[p] + d), a);
         _mm256_storeu_ps(out + d, a);
     }
@@ -53,13 +65,13 @@ static size_t weighted_rows_avx2(const float *const *rows, const float *w, size_
 
 #endif
 
-static void weighted_rows(const float *const *rows, const float *w, size_t n, size_t head_dim, float *out) {
+static void weighted_rows(const float *const *rows, const float *w, size_t n, size_t head_dim, float *out, int resume) {
     size_t d = 0;
 #if defined(__x86_64__)
-    if (sl_has_avx2_fma()) d = weighted_rows_avx2(rows, w, n, head_dim, out);
+    if (sl_has_avx2_fma()) d = weighted_rows_avx2(rows, w, n, head_dim, out, resume);
 #endif
     for (; d < head_dim; d++) {
-        float a = 0;
+        float a = resume ? out[d] : 0;
         for (size_t p = 0; p < n; p++) a += w[p] * rows[p][d];
         out[d] = a;
     }
@@ -98,6 +110,15 @@ void sl_paged_attention_group_f32(
         sl_softmax_stats_f32(scores + h * n, n, &m, &sum);
         if (head_max) head_max[h] = m;
         if (head_sum) head_sum[h] = sum;
-        weighted_rows((const float *const *)values, scores + h * n, n, head_dim, out + h * head_dim);
+    }
+    // Values in runs of positions, every head's sums over a run before the next: a run's rows
+    // (16 KB at Gemma's head_dim 256) come from memory once and stay in L1 for all the group's
+    // heads, where a whole pass per head re-read every row from L2 per head. `make
+    // bench-attention` (4 heads of 256, 48-600 positions): 10-14% less time warm, 3-9% cold.
+    enum { VALUE_RUN = 16 };
+    for (size_t c = 0; c < n; c += VALUE_RUN) {
+        const size_t len = n - c < VALUE_RUN ? n - c : VALUE_RUN;
+        for (size_t h = 0; h < group; h++)
+            weighted_rows((const float *const *)values + c, scores + h * n + c, len, head_dim, out + h * head_dim, c > 0);
     }
 }
