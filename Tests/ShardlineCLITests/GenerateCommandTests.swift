@@ -85,6 +85,18 @@ import Testing
         }
     }
 
+    /// The compute layer's environment knobs: a value it would ignore is an error naming the variable.
+    @Test(arguments: [("SHARDLINE_NUM_THREADS", "two"), ("SHARDLINE_NUM_THREADS", "0"), ("SHARDLINE_PREFETCH_BYTES", "-1"),
+                      ("SHARDLINE_PREFETCH_BYTES", "8MB")])
+    func badEnvironmentKnobs(name: String, value: String) throws {
+        let model = Self.fixtures.appendingPathComponent("tiny-llama").path
+        var environment = ProcessInfo.processInfo.environment
+        environment[name] = value
+        let result = try runShardline(["generate", "--model", model, "--prompt", "x"], environment: environment)
+        expectOneLineError(result, containing: "\(name) must be")
+        #expect(result.stderr.contains("'\(value)'"))
+    }
+
     // MARK: helpers
 
     func expectOneLineError(_ result: ProcessResult, containing text: String, sourceLocation: SourceLocation = #_sourceLocation) {
@@ -117,9 +129,9 @@ struct ProcessResult {
 }
 
 /// Runs the `shardline` binary built beside this test bundle, with a time limit so a hang fails.
-func runShardline(_ arguments: [String], timeout: TimeInterval = 60) throws -> ProcessResult {
+func runShardline(_ arguments: [String], environment: [String: String]? = nil, timeout: TimeInterval = 60) throws -> ProcessResult {
     let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    return try runProcess(bundleDir.appendingPathComponent("shardline").path, arguments, timeout: timeout)
+    return try runProcess(bundleDir.appendingPathComponent("shardline").path, arguments, environment: environment, timeout: timeout)
 }
 
 /// Runs any program with a time limit.
