@@ -5,6 +5,7 @@
 // Offsets (-8, -16, K-type mins, -32) are applied through the activation block sums.
 #include "ShardlineKernels.h"
 #include "quant_blocks.h"
+#include "simd_avx2.h"
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <math.h>
@@ -12,13 +13,6 @@
 
 #define TGT __attribute__((target("avx2,fma,f16c")))
 #define INL static inline __attribute__((always_inline)) TGT
-
-INL float hsum_ps(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
-}
 
 /// f16 -> f32. `_cvtsh_ss` (and a plain movd + cvtph2ps, which LLVM folds back) compiles to
 /// `vpinsrw` merging into whatever register is free, often an accumulator: every block's scale
@@ -76,7 +70,7 @@ INL void NAME(const void *w, size_t n, const uint8_t *x, size_t xs, float *out, 
             acc0[k] = _mm256_fmadd_ps(_mm256_set1_ps(dw0 * a[0].d), _mm256_cvtepi32_ps(p0), acc0[k]);   \
         }                                                                                              \
     }                                                                                                  \
-    for (int k = 0; k < NR; k++) out[k * os] = hsum_ps(_mm256_add_ps(acc0[k], acc1[k]));              \
+    for (int k = 0; k < NR; k++) out[k * os] = sl_hsum_ps(_mm256_add_ps(acc0[k], acc1[k]));              \
 }
 
 ROWS_32(rows_q4_0, unpack_q4q5_0, sizeof(sl_block_q4_0), 0)
@@ -132,7 +126,7 @@ INL void rows_q45_K(const void *w, size_t n, const uint8_t *x, size_t xs, float 
             corr[k] = fmaf(dmin * a->d, (float)msum, corr[k]);  // one rounding, as quant_repack_k.c repeats
         }
     }
-    for (int k = 0; k < NR; k++) out[k * os] = hsum_ps(acc[k]) - corr[k];
+    for (int k = 0; k < NR; k++) out[k * os] = sl_hsum_ps(acc[k]) - corr[k];
 }
 
 /// Q6_K: 6-bit unsigned quants (0..63) from ql nibbles and qh bit pairs; the -32 offset is
@@ -172,7 +166,7 @@ INL void rows_q6_K(const void *w, size_t n, const uint8_t *x, size_t xs, float *
             acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(d * a->d), _mm256_cvtepi32_ps(isum[k]), acc[k]);
         }
     }
-    for (int k = 0; k < NR; k++) out[k * os] = hsum_ps(acc[k]);
+    for (int k = 0; k < NR; k++) out[k * os] = sl_hsum_ps(acc[k]);
 }
 
 // ------------------------------------------------------------------ float weights, f32 activations
@@ -215,7 +209,7 @@ INL void rows_float(const void *w, size_t n, const uint8_t *x, size_t xs, float 
     }
     for (int k = 0; k < NR; k++) {
         const float *xk = (const float *)(x + k * xs);
-        float s = hsum_ps(_mm256_add_ps(acc[k], acc2[k]));
+        float s = sl_hsum_ps(_mm256_add_ps(acc[k], acc2[k]));
         for (size_t t = i; t < n; t++) s += scalar_w(wb + t * es, kind) * xk[t];
         out[k * os] = s;
     }

@@ -3,15 +3,12 @@
 #include <math.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include "simd_avx2.h"
 
 // The horizontal sum every dot below ends with; one order, so sl_dot2_f32's dots are sl_dot_f32's.
 __attribute__((target("avx2,fma")))
 static inline float hsum4_avx2(__m256 acc0, __m256 acc1, __m256 acc2, __m256 acc3) {
-    __m256 acc = _mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3));
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-    return _mm_cvtss_f32(s);
+    return sl_hsum_ps(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
 }
 
 __attribute__((target("avx2,fma")))
