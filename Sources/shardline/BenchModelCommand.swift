@@ -106,7 +106,9 @@ struct BenchModelCommand: AsyncParsableCommand {
                      bandwidth / 1e9, bytesPerToken / 1e6, Double(kvBytes) / Double(decodeTokens) / 1e6,
                      roofline, 100 * median(rooflineShares)))
         print("(each run's decode against the mean of the bandwidths measured just before and after it: " +
-              rooflineShares.map { String(format: "%.0f%%", 100 * $0) }.joined(separator: ", ") + ")")
+              zip(zip(decode1, bandwidths), rooflineShares).map { pair, share in
+                  String(format: "%.0f%% (%.1f tok/s at %.1f GB/s)", 100 * share, pair.0, pair.1 / 1e9)
+              }.joined(separator: ", ") + ")")
     }
 
     private func decodeRate(_ llm: LLMEngine, prompts: [[Int]], params: SamplingParams) throws -> Double {
