@@ -60,7 +60,7 @@ struct BenchModelCommand: AsyncParsableCommand {
         params.ignoreEOS = true
 
         var prefill: [Double] = [], decode1: [Double] = [], aggregate: [Int: [Double]] = [:]
-        var bandwidths: [Double] = [], rooflineShares: [Double] = []
+        var bandwidths: [Double] = [], rooflineShares: [Double] = [], sides: [(before: Double, after: Double)] = []
         // Bytes one batch-1 decode step reads: all weights, and the KV context, averaged over the
         // timed steps (contexts of decodePrompt + 1 through decodePrompt + decodeTokens).
         let kvBytes = (1...decodeTokens).reduce(0) { $0 + bundle.model.kvBytesRead(context: Self.decodePrompt + $1) }
@@ -75,7 +75,9 @@ struct BenchModelCommand: AsyncParsableCommand {
             // skews the share.
             let before = MemoryBandwidth.measureRead(bytes: 256 << 20, runs: 3)
             let rate = try decodeRate(llm, prompts: [prompt(Self.decodePrompt, run)], params: params)
-            let bandwidth = (before + MemoryBandwidth.measureRead(bytes: 256 << 20, runs: 3)) / 2
+            let after = MemoryBandwidth.measureRead(bytes: 256 << 20, runs: 3)
+            let bandwidth = (before + after) / 2
+            sides.append((before, after))
             decode1.append(rate)
             bandwidths.append(bandwidth)
             rooflineShares.append(rate * bytesPerToken / bandwidth)
@@ -106,8 +108,8 @@ struct BenchModelCommand: AsyncParsableCommand {
                      bandwidth / 1e9, bytesPerToken / 1e6, Double(kvBytes) / Double(decodeTokens) / 1e6,
                      roofline, 100 * median(rooflineShares)))
         print("(each run's decode against the mean of the bandwidths measured just before and after it: " +
-              zip(zip(decode1, bandwidths), rooflineShares).map { pair, share in
-                  String(format: "%.0f%% (%.1f tok/s at %.1f GB/s)", 100 * share, pair.0, pair.1 / 1e9)
+              zip(zip(decode1, sides), rooflineShares).map { pair, share in
+                  String(format: "%.0f%% (%.1f tok/s; %.1f then %.1f GB/s)", 100 * share, pair.0, pair.1.before / 1e9, pair.1.after / 1e9)
               }.joined(separator: ", ") + ")")
     }
 
