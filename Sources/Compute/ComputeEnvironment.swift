@@ -4,23 +4,31 @@ import Glibc
 import Darwin
 #endif
 
-/// The environment variables that tune the compute layer. The pool and the prefetcher read them
-/// where they start and fall back to their defaults on anything unusable; `problems` is the
-/// startup check that turns a typo into an error naming the variable instead.
+/// The environment variables that tune the compute layer, parsed in one place: the pool and the
+/// prefetcher take `value` (nil: unset or unusable, so their default), and `problems` is the
+/// startup check that turns an unusable value into an error naming the variable.
 public enum ComputeEnvironment {
-    /// One line per variable set to a value its reader would ignore.
-    public static func problems() -> [String] {
-        var found: [String] = []
-        if let s = value("SHARDLINE_NUM_THREADS"), (Int(s) ?? 0) < 1 {
-            found.append("SHARDLINE_NUM_THREADS must be a positive number of threads, got '\(s)'")
-        }
-        if let s = value("SHARDLINE_PREFETCH_BYTES"), (Int(s) ?? -1) < 0 {
-            found.append("SHARDLINE_PREFETCH_BYTES must be a number of bytes (0 turns prefetching off), got '\(s)'")
-        }
-        return found
+    struct Knob {
+        let name: String
+        let minimum: Int
+        /// What a usable value is, for the error.
+        let meaning: String
+
+        /// The variable's value when it is set to a whole number of at least `minimum`.
+        var value: Int? { raw.flatMap { Int($0) }.flatMap { $0 >= minimum ? $0 : nil } }
+
+        var raw: String? { getenv(name).map { String(cString: $0) } }
     }
 
-    private static func value(_ name: String) -> String? {
-        getenv(name).map { String(cString: $0) }
+    static let threads = Knob(name: "SHARDLINE_NUM_THREADS", minimum: 1, meaning: "a positive number of threads")
+    static let prefetchBytes = Knob(name: "SHARDLINE_PREFETCH_BYTES", minimum: 0,
+                                    meaning: "a number of bytes (0 turns prefetching off)")
+
+    /// One line per variable set to a value its reader would ignore.
+    public static func problems() -> [String] {
+        [threads, prefetchBytes].compactMap { knob in
+            guard let raw = knob.raw, knob.value == nil else { return nil }
+            return "\(knob.name) must be \(knob.meaning), got '\(raw)'"
+        }
     }
 }

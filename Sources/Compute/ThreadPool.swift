@@ -31,8 +31,7 @@ public final class ThreadPool: Sendable {
     deinit { state.shutDown() }
 
     static func defaultThreadCount() -> Int {
-        if let s = getenv("SHARDLINE_NUM_THREADS"), let n = Int(String(cString: s)), n > 0 { return n }
-        return Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        ComputeEnvironment.threads.value ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }
 
     /// Runs `body(chunk)` for every chunk in `0..<chunks`, spread over the pool's threads, and

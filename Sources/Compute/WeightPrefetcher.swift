@@ -77,7 +77,7 @@ final class WeightPrefetcher: Sendable {
     /// A quarter of the last-level cache (8 MB on a 32 MB L3): 2 MB gained 3%, 8 and 16 MB
     /// about 4.4% on batch-1 decode of Gemma 270M, against no prefetching.
     static func defaultLookahead() -> Int {
-        if let s = getenv("SHARDLINE_PREFETCH_BYTES"), let n = Int(String(cString: s)), n >= 0 { return n }
+        if let n = ComputeEnvironment.prefetchBytes.value { return n }
         let l3 = sysconf(Int32(_SC_LEVEL3_CACHE_SIZE))
         return l3 > 0 ? l3 / 4 : 2 << 20
     }
