@@ -60,11 +60,12 @@ struct BenchModelCommand: AsyncParsableCommand {
         params.ignoreEOS = true
 
         var prefill: [Double] = [], decode1: [Double] = [], aggregate: [Int: [Double]] = [:]
-        var bandwidths: [Double] = [], rooflineShares: [Double] = [], sides: [(before: Double, after: Double)] = []
+        var bandwidths: [(before: Double, after: Double)] = []
         // Bytes one batch-1 decode step reads: all weights, and the KV context, averaged over the
         // timed steps (contexts of decodePrompt + 1 through decodePrompt + decodeTokens).
-        let kvBytes = (1...decodeTokens).reduce(0) { $0 + bundle.model.kvBytesRead(context: Self.decodePrompt + $1) }
-        let bytesPerToken = Double(bundle.model.weightBytes) + Double(kvBytes) / Double(decodeTokens)
+        let kvPerToken = Double((1...decodeTokens).reduce(0) { $0 + bundle.model.kvBytesRead(context: Self.decodePrompt + $1) })
+            / Double(decodeTokens)
+        let bytesPerToken = Double(bundle.model.weightBytes) + kvPerToken
         for run in 0..<runs {
             params.maxTokens = 1
             let t0 = Date()
@@ -74,18 +75,15 @@ struct BenchModelCommand: AsyncParsableCommand {
             // speed of both moves from minute to minute, and a bandwidth taken at another moment
             // skews the share.
             let before = MemoryBandwidth.measureRead(bytes: 256 << 20, runs: 3)
-            let rate = try decodeRate(llm, prompts: [prompt(Self.decodePrompt, run)], params: params)
-            let after = MemoryBandwidth.measureRead(bytes: 256 << 20, runs: 3)
-            let bandwidth = (before + after) / 2
-            sides.append((before, after))
-            decode1.append(rate)
-            bandwidths.append(bandwidth)
-            rooflineShares.append(rate * bytesPerToken / bandwidth)
+            decode1.append(try decodeRate(llm, prompts: [prompt(Self.decodePrompt, run)], params: params))
+            bandwidths.append((before, MemoryBandwidth.measureRead(bytes: 256 << 20, runs: 3)))
             for b in batches {
                 aggregate[b, default: []].append(try decodeRate(llm, prompts: (0..<b).map { prompt(Self.decodePrompt, run * 100 + $0) }, params: params))
             }
         }
-        let bandwidth = median(bandwidths), roofline = bandwidth / bytesPerToken
+        let runBandwidths = bandwidths.map { ($0.before + $0.after) / 2 }
+        let rooflineShares = zip(decode1, runBandwidths).map { rate, bandwidth in rate * bytesPerToken / bandwidth }
+        let bandwidth = median(runBandwidths), roofline = bandwidth / bytesPerToken
         var rows: [(String, Double, Double?)] = [
             ("prefill tok/s (\(promptTokens)-token prompt)", median(prefill), nil),
             ("decode tok/s, batch 1", median(decode1), nil),
@@ -105,10 +103,10 @@ struct BenchModelCommand: AsyncParsableCommand {
         }
         print(String(format: "memory read bandwidth: %.1f GB/s; %.1f MB read per decode token (KV %.1f MB); "
                      + "batch-1 decode roofline %.1f tok/s; ours is %.0f%% of it",
-                     bandwidth / 1e9, bytesPerToken / 1e6, Double(kvBytes) / Double(decodeTokens) / 1e6,
+                     bandwidth / 1e9, bytesPerToken / 1e6, kvPerToken / 1e6,
                      roofline, 100 * median(rooflineShares)))
         print("(each run's decode against the mean of the bandwidths measured just before and after it: " +
-              zip(zip(decode1, sides), rooflineShares).map { pair, share in
+              zip(zip(decode1, bandwidths), rooflineShares).map { pair, share in
                   String(format: "%.0f%% (%.1f tok/s; %.1f then %.1f GB/s)", 100 * share, pair.0, pair.1.before / 1e9, pair.1.after / 1e9)
               }.joined(separator: ", ") + ")")
     }
