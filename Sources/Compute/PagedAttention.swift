@@ -42,8 +42,9 @@ func firstVisiblePosition(_ position: Int, slidingWindow: Int?) -> Int {
 
 extension PagedKVCache {
     /// The key and value blocks that the per-row kernel's sequences (fewer query rows than
-    /// `prefillGEMMRows`) attend to, up to `limit` bytes: per sequence the block this step writes
-    /// first (its rows are written before attention starts), then the others in reading order.
+    /// `prefillGEMMRows`) attend to, up to `limit` bytes: per sequence from the block this step
+    /// writes back to the first visible one. The prefetching thread is a worker, and workers
+    /// take a job's last items (`Job`), which hold a context's later positions.
     public func contextRegions(_ sequences: [AttentionSequence], slidingWindow: Int?, limit: Int = 1 << 20) -> [WeightRegion] {
         let blockBytes = blockSize * numKVHeads * headDim * 4
         let k = Int(bitPattern: UnsafeRawPointer(keys.data)), v = Int(bitPattern: UnsafeRawPointer(values.data))
@@ -60,8 +61,7 @@ extension PagedKVCache {
             let first = firstVisiblePosition(seq.firstPosition, slidingWindow: slidingWindow)
             let written = last / blockSize, table = seq.blockTable
             guard written < table.count else { continue }
-            guard add(table[written]) else { return regions }
-            for b in (first / blockSize)..<written { guard add(table[b]) else { return regions } }
+            for b in stride(from: written, through: first / blockSize, by: -1) { guard add(table[b]) else { return regions } }
         }
         return regions
     }

@@ -12,11 +12,7 @@ import ShardlineKernels
 /// regions the prefetcher is told about) is worked out once, not per call: rebuilt per call it
 /// cost 3.4 us of the engine thread's serial time per projection, 0.26 ms of a 6 ms token.
 final class QuantizedProjections: @unchecked Sendable {  // immutable but for the locked chunk cache
-    /// One claimable piece of work: weight rows lo..<hi of one part.
-    struct Chunk {
-        let part: Int
-        let lo: Int, hi: Int
-    }
+    typealias Chunk = ProjectionChunks.Chunk
 
     private struct Part {
         let type: Int32
@@ -76,28 +72,13 @@ final class QuantizedProjections: @unchecked Sendable {  // immutable but for th
         regions = layers.map { WeightRegion(address: Int(bitPattern: $0.weight.bytes.baseAddress), bytes: $0.weight.bytes.count) }
     }
 
-    /// Guided chunks: each takes 1/(2T) of the rows still unassigned over all parts, so the
-    /// first claims are large and the last are small. With equal chunks (4 per thread) the
-    /// join waited on average half a chunk: 2.7 MB of the 178 MB head at batch-1 decode.
-    /// Edges fall on multiples of 8 rows, the batched kernels' tile height; a chunk spans
-    /// one part and holds at least 16 rows and 32 KB of weights.
+    /// The chunks pool threads claim (`ProjectionChunks`); a chunk holds at least 16 rows and 32 KB of weights.
     func chunks(threads: Int) -> [Chunk] {
         if let cached = chunkCache.withLock({ $0 }), cached.threads == threads { return cached.chunks }
-        var chunks: [Chunk] = [], unassigned = width
-        for (p, part) in parts.enumerated() {
-            let n = part.rows
-            let rowBytes = max(1, sl_qtype_row_bytes(part.type, inFeatures))
-            let minRows = (max(16, (32 << 10) / rowBytes) + 7) / 8 * 8
-            var lo = 0
-            while lo < n {
-                let want = threads == 1 ? n : max(minRows, unassigned / (2 * threads))
-                var hi = min(n, (lo + want + 7) / 8 * 8)
-                if n - hi < minRows { hi = n }  // no sliver of a chunk at the part's end
-                chunks.append(Chunk(part: p, lo: lo, hi: hi))
-                unassigned -= hi - lo
-                lo = hi
-            }
+        let minRows = parts.map { part in
+            (max(16, (32 << 10) / max(1, sl_qtype_row_bytes(part.type, inFeatures))) + 7) / 8 * 8
         }
+        let chunks = ProjectionChunks.plan(rows: parts.map(\.rows), minRows: minRows, threads: threads)
         chunkCache.withLock { $0 = (threads, chunks) }
         return chunks
     }

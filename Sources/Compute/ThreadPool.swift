@@ -71,24 +71,41 @@ public final class ThreadPool: Sendable {
     }
 }
 
-/// One `run`: chunks are claimed with an atomic counter by whichever thread gets there first.
-/// Unchecked: `body` runs on several threads by design; callers hand it disjoint work.
+/// One `run`: chunks are claimed by whichever thread gets there first, the dispatching thread
+/// from the front and the workers from the back, so that each thread mostly runs the same end
+/// of a job every time and reads what its own waits prefetched (`WeightPrefetcher` fetches
+/// from the back). Unchecked: `body` runs on several threads by design; callers hand it
+/// disjoint work.
 final class Job: @unchecked Sendable {
     let chunks: Int
     let body: (Int) -> Void
-    let next = Atomic<Int>(0)
+    /// The unclaimed chunks front..<back, packed as back << 32 | front.
+    let unclaimed: Atomic<Int>
     let done = Atomic<Int>(0)
 
     init(chunks: Int, body: @escaping (Int) -> Void) {
+        precondition(chunks < 1 << 31, "Job: \(chunks) chunks")
         self.chunks = chunks
         self.body = body
+        unclaimed = Atomic(chunks << 32)
+    }
+
+    /// The next chunk from the front (or the back), or nil when none is left.
+    func claim(fromBack: Bool) -> Int? {
+        var packed = unclaimed.load(ordering: .relaxed)
+        while true {
+            let front = packed & 0xFFFF_FFFF, back = packed >> 32
+            guard front < back else { return nil }
+            let next = fromBack ? (back - 1) << 32 | front : back << 32 | (front + 1)
+            let (exchanged, original) = unclaimed.compareExchange(expected: packed, desired: next, ordering: .relaxed)
+            if exchanged { return fromBack ? back - 1 : front }
+            packed = original
+        }
     }
 
     /// Claims and runs chunks until none are left.
-    func work() {
-        while true {
-            let c = next.add(1, ordering: .relaxed).oldValue
-            guard c < chunks else { return }
+    func work(fromBack: Bool) {
+        while let c = claim(fromBack: fromBack) {
             PoolState.insideChunk = true
             body(c)
             PoolState.insideChunk = false
@@ -129,7 +146,7 @@ private final class PoolState: @unchecked Sendable {
         let dispatched: Bool = dispatching.withLockIfAvailable { _ in
             current.withLock { $0 = job }
             bumpGeneration()
-            job.work()
+            job.work(fromBack: false)
             var spins = 0
             // Only chunks a worker has already claimed are waited for.
             while job.done.load(ordering: .acquiring) < job.chunks {
@@ -140,7 +157,7 @@ private final class PoolState: @unchecked Sendable {
             current.withLock { $0 = nil }
             return true
         } ?? false
-        if !dispatched { job.work() }
+        if !dispatched { job.work(fromBack: false) }
     }
 
     func shutDown() {
@@ -179,7 +196,7 @@ private final class PoolState: @unchecked Sendable {
             }
             seen = generation.load(ordering: .acquiring)
             if stopping.load(ordering: .acquiring) { return }
-            current.withLock { $0 }?.work()
+            current.withLock { $0 }?.work(fromBack: true)
         }
     }
 }

@@ -32,11 +32,14 @@ final class WeightPrefetcher: Sendable {
     /// The bytes to prefetch after one projection, claimed piece by piece by waiting threads.
     final class Window: Sendable {
         let regions: [Region]
+        /// Each region is fetched from its end down to its start.
+        let backward: Bool
         let total: Int
         let cursor = Atomic<Int>(0)
 
-        init(_ regions: [Region]) {
+        init(_ regions: [Region], backward: Bool = false) {
             self.regions = regions
+            self.backward = backward
             total = regions.reduce(0) { $0 + $1.bytes }
         }
     }
@@ -93,7 +96,7 @@ final class WeightPrefetcher: Sendable {
             }
             h.last = key
             if let w = h.ahead[key] { return w.total > 0 ? w : nil }
-            let w = Window(chain(after: key, h.successors))
+            let w = Window(chain(after: key, h.successors), backward: true)
             h.ahead[key] = w
             return w.total > 0 ? w : nil
         }
@@ -105,15 +108,19 @@ final class WeightPrefetcher: Sendable {
         }
     }
 
-    /// The regions that followed `key` last time, up to `lookahead` bytes.
+    /// The regions that followed `key` last time, up to `lookahead` bytes, each projection's
+    /// from its end: workers claim a job's chunks from the back (`Job`), so what a waiting
+    /// worker fetches first is what it will read itself. On a VM whose two vCPUs sit on
+    /// different CCDs (separate L3s), bytes one thread prefetched for the other cross the
+    /// package when read, no faster than DRAM.
     private func chain(after key: Int, _ successors: [Int: [Region]]) -> [Region] {
         var ahead: [Region] = [], bytes = 0, from = key
         // A few hops at most: a step's sequence cycles back to its first projection.
         for _ in 0..<8 {
             guard bytes < lookahead, let following = successors[from], let first = following.first else { break }
-            for r in following where bytes < lookahead {
+            for r in following.reversed() where bytes < lookahead {
                 let take = min(r.bytes, lookahead - bytes)
-                ahead.append(Region(address: r.address, bytes: take))
+                ahead.append(Region(address: r.address + r.bytes - take, bytes: take))
                 bytes += take
             }
             from = first.address
@@ -150,15 +157,24 @@ final class WeightPrefetcher: Sendable {
     private func fetch(_ w: Window) -> Bool {
         // A plain load first: a drained window's cursor line stays shared, not bounced by adds.
         guard w.cursor.load(ordering: .relaxed) < w.total else { return false }
-        var offset = w.cursor.add(Self.piece, ordering: .relaxed).oldValue
-        guard offset < w.total else { return false }
-        for r in w.regions {
+        guard let piece = w.piece(at: w.cursor.add(Self.piece, ordering: .relaxed).oldValue) else { return false }
+        sl_prefetch(UnsafeRawPointer(bitPattern: piece.address), piece.bytes)
+        return true
+    }
+}
+
+extension WeightPrefetcher.Window {
+    /// The bytes of the piece that starts `offset` bytes into the window: up to a piece, never
+    /// past its region's edge; nil past the window's end.
+    func piece(at offset: Int) -> WeightRegion? {
+        var offset = offset
+        for r in regions {
             if offset < r.bytes {
-                sl_prefetch(UnsafeRawPointer(bitPattern: r.address + offset), min(Self.piece, r.bytes - offset))
-                return true
+                let bytes = min(WeightPrefetcher.piece, r.bytes - offset)
+                return WeightRegion(address: backward ? r.address + r.bytes - offset - bytes : r.address + offset, bytes: bytes)
             }
             offset -= r.bytes
         }
-        return false
+        return nil
     }
 }

@@ -123,8 +123,9 @@ import Testing
     }
 
     /// The KV blocks a step's decode rows read, for the prefetcher: keys and values of each
-    /// block, the one this step writes first, only the window's blocks, no prefill chunks, cut
-    /// at the limit.
+    /// block, from the one this step writes back to the first (a worker prefetches them and
+    /// workers take the later positions), only the window's blocks, no prefill chunks, cut at
+    /// the limit.
     @Test func contextRegionsListTheBlocksDecodeRowsRead() {
         let cache = PagedKVCache(numBlocks: 12, blockSize: 16, numKVHeads: 2, headDim: 8)
         let blockBytes = 16 * 2 * 8 * 4
@@ -134,9 +135,9 @@ import Testing
         }
         let decode = AttentionSequence(queryRows: 0..<1, firstPosition: 40, blockTable: [5, 2, 9])
         let prefill = AttentionSequence(queryRows: 1..<21, firstPosition: 0, blockTable: [7, 8])
-        #expect(cache.contextRegions([decode, prefill], slidingWindow: nil) == blocks([9, 5, 2]))
+        #expect(cache.contextRegions([decode, prefill], slidingWindow: nil) == blocks([9, 2, 5]))
         #expect(cache.contextRegions([prefill, decode], slidingWindow: 10) == blocks([9, 2]), "positions 31-40 only")
-        #expect(cache.contextRegions([decode], slidingWindow: nil, limit: 2 * blockBytes + 1) == blocks([9, 5]))
+        #expect(cache.contextRegions([decode], slidingWindow: nil, limit: 2 * blockBytes + 1) == blocks([9, 2]))
     }
 
     /// The attention kernel's two-rows-at-once dot gives exactly the one-row dot's sums

@@ -2,7 +2,8 @@
 import Testing
 
 /// The prefetcher learns a step's projection sequence and, when one projection starts, offers
-/// what followed it last time, cut at `lookahead` bytes.
+/// what followed it last time, cut at `lookahead` bytes; each projection's bytes from its end,
+/// the part pool workers claim (`Job`).
 @Suite struct WeightPrefetcherTests {
     /// Three "projections" of real memory (a prefetch never faults, but the test stays honest).
     let a = [UInt8](repeating: 1, count: 10_000), b = [UInt8](repeating: 2, count: 20_000), c = [UInt8](repeating: 3, count: 5_000)
@@ -23,17 +24,33 @@ import Testing
 
         let small = WeightPrefetcher(lookahead: 25_000)
         small.willRead([ra]); small.willRead([rb]); small.willRead([rc]); small.willRead([ra])
-        #expect(small.windowRegions == [rb, WeightRegion(address: rc.address, bytes: 5_000)])
+        #expect(small.windowRegions == [rb, rc])
         let tight = WeightPrefetcher(lookahead: 21_000)
         tight.willRead([ra]); tight.willRead([rb]); tight.willRead([rc]); tight.willRead([ra])
-        #expect(tight.windowRegions == [rb, WeightRegion(address: rc.address, bytes: 1_000)])
+        #expect(tight.windowRegions == [rb, WeightRegion(address: rc.address + 4_000, bytes: 1_000)], "C's last 1000 bytes")
+    }
+
+    /// A projection of several parts is offered last part first, each from its end.
+    @Test func offersEachProjectionFromItsEnd() {
+        let p = WeightPrefetcher(lookahead: 1 << 20)
+        let (ra, rb, rc) = (region(a), region(b), region(c))
+        p.willRead([ra]); p.willRead([rb, rc]); p.willRead([ra])
+        #expect(Array(p.windowRegions.prefix(3)) == [rc, rb, ra])
+        let piece = WeightPrefetcher.piece
+        let window = WeightPrefetcher.Window([rc, rb], backward: true)
+        #expect(window.piece(at: 0) == WeightRegion(address: rc.address + rc.bytes - piece, bytes: piece))
+        #expect(window.piece(at: piece) == WeightRegion(address: rc.address, bytes: rc.bytes - piece), "up to the region's start")
+        #expect(window.piece(at: rc.bytes) == WeightRegion(address: rb.address + rb.bytes - piece, bytes: piece))
+        #expect(window.piece(at: rc.bytes + rb.bytes) == nil)
+        #expect(WeightPrefetcher.Window([rc]).piece(at: piece) == WeightRegion(address: rc.address + piece, bytes: rc.bytes - piece),
+                "forward windows (the KV context) go from the start")
     }
 
     @Test func relearnsWhenTheSequenceChanges() {
         let p = WeightPrefetcher(lookahead: 15_000)
         let (ra, rb, rc) = (region(a), region(b), region(c))
         p.willRead([ra]); p.willRead([rb]); p.willRead([ra])
-        #expect(p.windowRegions == [WeightRegion(address: rb.address, bytes: 15_000)])
+        #expect(p.windowRegions == [WeightRegion(address: rb.address + 5_000, bytes: 15_000)])
         p.willRead([rc]); p.willRead([ra])  // now C follows A
         #expect(p.windowRegions.first == rc)
     }
