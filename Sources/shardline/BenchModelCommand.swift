@@ -61,6 +61,7 @@ struct BenchModelCommand: AsyncParsableCommand {
 
         var prefill: [Double] = [], decode1: [Double] = [], aggregate: [Int: [Double]] = [:]
         var bandwidths: [(before: Double, after: Double)] = []
+        var roundTrips: [(before: Double?, after: Double?)] = []
         // Bytes one batch-1 decode step reads: all weights, and the KV context, averaged over the
         // timed steps (contexts of decodePrompt + 1 through decodePrompt + decodeTokens).
         let kvPerToken = Double((1...decodeTokens).reduce(0) { $0 + bundle.model.kvBytesRead(context: Self.decodePrompt + $1) })
@@ -74,9 +75,11 @@ struct BenchModelCommand: AsyncParsableCommand {
             // The roofline is measured on both sides of the decode it judges: on a shared VM the
             // speed of both moves from minute to minute, and a bandwidth taken at another moment
             // skews the share.
-            let before = MemoryBandwidth.measureRead(bytes: 256 << 20, runs: 3)
+            // The cores' round trip beside it tells a VM whose vCPUs share an L3 from one whose do not.
+            let (before, tripBefore) = (MemoryBandwidth.measureRead(bytes: 256 << 20, runs: 3), CoreRoundTrip.measure())
             decode1.append(try decodeRate(llm, prompts: [prompt(Self.decodePrompt, run)], params: params))
             bandwidths.append((before, MemoryBandwidth.measureRead(bytes: 256 << 20, runs: 3)))
+            roundTrips.append((tripBefore, CoreRoundTrip.measure()))
             for b in batches {
                 aggregate[b, default: []].append(try decodeRate(llm, prompts: (0..<b).map { prompt(Self.decodePrompt, run * 100 + $0) }, params: params))
             }
@@ -105,9 +108,13 @@ struct BenchModelCommand: AsyncParsableCommand {
                      + "batch-1 decode roofline %.1f tok/s; ours is %.0f%% of it",
                      bandwidth / 1e9, bytesPerToken / 1e6, kvPerToken / 1e6,
                      roofline, 100 * median(rooflineShares)))
-        print("(each run's decode against the mean of the bandwidths measured just before and after it: " +
-              zip(zip(decode1, bandwidths), rooflineShares).map { pair, share in
-                  String(format: "%.0f%% (%.1f tok/s; %.1f then %.1f GB/s)", 100 * share, pair.0, pair.1.before / 1e9, pair.1.after / 1e9)
+        func nanoseconds(_ t: Double?) -> String { t.map { String(format: "%.0f", $0) } ?? "?" }
+        print("(each run's decode against the mean of the bandwidths measured just before and after it, with the "
+              + "round trip of a cache line between CPUs 0 and 1 then: " +
+              zip(zip(decode1, zip(bandwidths, roundTrips)), rooflineShares).map { pair, share in
+                  let (rate, (bw, trip)) = pair
+                  return String(format: "%.0f%% (%.1f tok/s; %.1f then %.1f GB/s; ", 100 * share, rate, bw.before / 1e9, bw.after / 1e9)
+                      + "\(nanoseconds(trip.before)) then \(nanoseconds(trip.after)) ns)"
               }.joined(separator: ", ") + ")")
     }
 

@@ -14,6 +14,9 @@ extern "C" {
 int sl_has_avx2_fma(void);
 /// A spin-wait hint (x86 `pause`), for the thread pool's spin loop.
 void sl_cpu_relax(void);
+/// Mean nanoseconds for a cache line to go from CPU a to CPU b and back (two threads pinned there),
+/// over `trips` round trips; -1 when the threads cannot be pinned.
+double sl_core_round_trip_ns(int cpu_a, int cpu_b, int trips);
 /// Asks the cache for the n bytes at p (one prefetch per 64-byte line); never faults.
 void sl_prefetch(const void *p, size_t n);
 /// Has malloc serve allocations below `bytes` from its heap and keep freed memory (glibc's
