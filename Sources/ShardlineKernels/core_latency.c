@@ -5,6 +5,8 @@
 // (31-35 against 47-61 GB/s). bench-model prints it beside each run's roofline share.
 #define _GNU_SOURCE
 #include "ShardlineKernels.h"
+
+#if defined(__linux__)
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -53,3 +55,10 @@ double sl_core_round_trip_ns(int cpu_a, int cpu_b, int trips) {
     if (!pinned || !b.pinned) return -1;
     return ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / trips;
 }
+#else
+// Thread pinning is Linux's (pthread_setaffinity_np): elsewhere the distance is unknown.
+double sl_core_round_trip_ns(int cpu_a, int cpu_b, int trips) {
+    (void)cpu_a, (void)cpu_b, (void)trips;
+    return -1;
+}
+#endif
