@@ -1,6 +1,8 @@
 import ShardlineKernels
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// How long a cache line takes from CPU 0 to CPU 1 and back: tens of nanoseconds when the two
