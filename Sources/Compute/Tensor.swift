@@ -7,11 +7,11 @@ import ShardlineKernels
 /// (KV caches) come straight from mmap: zero pages that cost nothing until touched, advised for
 /// transparent huge pages (`HugePageMapping`). In 4 KB pages a decode step that wrote the first
 /// row of a page took a fault per layer for K and one for V: with Gemma 270M's 1 KB rows every
-/// fourth token, 36 faults of ~5 us (the KV write went from ~9 to 150-300 us); a 2 MB page
-/// faults once per 2048 rows. Per-step
-/// buffers stay below the threshold and malloc keeps them warm (`sl_malloc_reuse_below`): with
-/// a 1 MB threshold a step's logits (262144 x 4 bytes for Gemma) were a fresh mapping every
-/// token, 262 page faults and an munmap per token, 32 times that at 32 sequences.
+/// fourth token, 36 faults of ~5 us (that step's 18 KV writes took 150-300 us instead of ~9); a
+/// 2 MB page faults once per 2048 rows. Per-step buffers stay below the threshold and malloc
+/// keeps them warm (`sl_malloc_reuse_below`): with a 1 MB threshold a step's logits (262144 x 4
+/// bytes for Gemma) were a fresh mapping every token, 262 page faults and an munmap per token,
+/// 32 times that at 32 sequences.
 public final class TensorStorage: @unchecked Sendable {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
