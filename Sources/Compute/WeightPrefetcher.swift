@@ -22,7 +22,8 @@ public struct WeightRegion: Sendable, Equatable {
 /// during which one thread waits: about a fifth of a batch-1 token on 2 threads, with the
 /// memory bus idle. The prefetcher learns the sequence by watching it (a projection's successor
 /// is whatever ran after it last time) and hands the waiting threads the next projections'
-/// bytes, up to `lookahead` ahead, in pieces; the next projection then reads them from cache.
+/// bytes, up to `lookahead` ahead, in pieces, each projection from its end (the rows the
+/// waiting worker itself will claim); the next projection then reads them from cache.
 /// A wrong guess costs only bus time: a prefetch never faults, even on memory since unmapped.
 /// Bytes no history predicts (a step's KV context for decode attention) go ahead of the window
 /// (`willReadFirst`).
