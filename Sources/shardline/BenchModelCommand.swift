@@ -60,8 +60,7 @@ struct BenchModelCommand: AsyncParsableCommand {
         params.ignoreEOS = true
 
         var prefill: [Double] = [], decode1: [Double] = [], aggregate: [Int: [Double]] = [:]
-        var bandwidths: [(before: Double, after: Double)] = []
-        var roundTrips: [(before: Double?, after: Double?)] = []
+        var readings: [(before: MachineReading, after: MachineReading)] = []
         // Bytes one batch-1 decode step reads: all weights, and the KV context, averaged over the
         // timed steps (contexts of decodePrompt + 1 through decodePrompt + decodeTokens).
         let kvPerToken = Double((1...decodeTokens).reduce(0) { $0 + bundle.model.kvBytesRead(context: Self.decodePrompt + $1) })
@@ -75,16 +74,14 @@ struct BenchModelCommand: AsyncParsableCommand {
             // The roofline is measured on both sides of the decode it judges: on a shared VM the
             // speed of both moves from minute to minute, and a bandwidth taken at another moment
             // skews the share.
-            // The cores' round trip beside it tells a VM whose vCPUs share an L3 from one whose do not.
-            let (before, tripBefore) = (MemoryBandwidth.measureRead(bytes: 256 << 20, runs: 3), CoreRoundTrip.measure())
+            let before = MachineReading.take()
             decode1.append(try decodeRate(llm, prompts: [prompt(Self.decodePrompt, run)], params: params))
-            bandwidths.append((before, MemoryBandwidth.measureRead(bytes: 256 << 20, runs: 3)))
-            roundTrips.append((tripBefore, CoreRoundTrip.measure()))
+            readings.append((before, MachineReading.take()))
             for b in batches {
                 aggregate[b, default: []].append(try decodeRate(llm, prompts: (0..<b).map { prompt(Self.decodePrompt, run * 100 + $0) }, params: params))
             }
         }
-        let runBandwidths = bandwidths.map { ($0.before + $0.after) / 2 }
+        let runBandwidths = readings.map { ($0.before.bandwidth + $0.after.bandwidth) / 2 }
         let rooflineShares = zip(decode1, runBandwidths).map { rate, bandwidth in rate * bytesPerToken / bandwidth }
         let bandwidth = median(runBandwidths), roofline = bandwidth / bytesPerToken
         var rows: [(String, Double, Double?)] = [
@@ -111,11 +108,23 @@ struct BenchModelCommand: AsyncParsableCommand {
         func nanoseconds(_ t: Double?) -> String { t.map { String(format: "%.0f", $0) } ?? "?" }
         print("(each run's decode against the mean of the bandwidths measured just before and after it, with the "
               + "round trip of a cache line between CPUs 0 and 1 then: " +
-              zip(zip(decode1, zip(bandwidths, roundTrips)), rooflineShares).map { pair, share in
-                  let (rate, (bw, trip)) = pair
-                  return String(format: "%.0f%% (%.1f tok/s; %.1f then %.1f GB/s; ", 100 * share, rate, bw.before / 1e9, bw.after / 1e9)
-                      + "\(nanoseconds(trip.before)) then \(nanoseconds(trip.after)) ns)"
+              zip(zip(decode1, readings), rooflineShares).map { pair, share in
+                  let (rate, (before, after)) = pair
+                  return String(format: "%.0f%% (%.1f tok/s; %.1f then %.1f GB/s; ", 100 * share, rate, before.bandwidth / 1e9, after.bandwidth / 1e9)
+                      + "\(nanoseconds(before.roundTrip)) then \(nanoseconds(after.roundTrip)) ns)"
               }.joined(separator: ", ") + ")")
+    }
+
+    /// What the machine offers at one moment: the read bandwidth the roofline divides, and the
+    /// round trip of a cache line between CPUs 0 and 1, which tells a VM whose vCPUs share an L3
+    /// from one whose do not.
+    private struct MachineReading {
+        let bandwidth: Double
+        let roundTrip: Double?
+
+        static func take() -> MachineReading {
+            MachineReading(bandwidth: MemoryBandwidth.measureRead(bytes: 256 << 20, runs: 3), roundTrip: CoreRoundTrip.measure())
+        }
     }
 
     private func decodeRate(_ llm: LLMEngine, prompts: [[Int]], params: SamplingParams) throws -> Double {
