@@ -16,7 +16,6 @@ enum ProjectionChunks {
     static func plan(rows: [Int], minRows: [Int], threads: Int) -> [Chunk] {
         precondition(rows.count == minRows.count, "ProjectionChunks: \(rows.count) parts, \(minRows.count) minimums")
         let starts = rows.reduce(into: [0]) { $0.append($0.last! + $1) }
-        let total = starts.last!
         // Cursors: the front's next row and the back's end row, as (part, row within part).
         var front = (part: 0, row: 0), back = (part: rows.count - 1, row: rows.last ?? 0)
         var head: [Chunk] = [], tail: [Chunk] = []
@@ -44,7 +43,6 @@ enum ProjectionChunks {
                 normalize()
             }
         }
-        precondition(total == 0 || !head.isEmpty, "ProjectionChunks: nothing planned for \(total) rows")
         return head + tail.reversed()
     }
 }
