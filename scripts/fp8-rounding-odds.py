@@ -110,8 +110,14 @@ def quantized(weights, code, jitter):
 
 
 def main():
-    trials = int(sys.argv[1]) if len(sys.argv) > 1 else 100
-    rng = np.random.default_rng(int(sys.argv[2]) if len(sys.argv) > 2 else 0)
+    try:
+        trials = int(sys.argv[1]) if len(sys.argv) > 1 else 100
+        seed = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+        if trials < 1 or len(sys.argv) > 3:
+            raise ValueError
+    except ValueError:
+        sys.exit("usage: fp8-rounding-odds.py [TRIALS >= 1] [SEED]")
+    rng = np.random.default_rng(seed)
     weights = load_safetensors(FIXTURE / "model.safetensors")
     model = TinyLlama(json.loads((FIXTURE / "config.json").read_text()))
     reference = json.loads((FIXTURE / "reference.json").read_text())["prompts"]
