@@ -102,6 +102,7 @@ extension ModelConfig {
         guard vocab > 0 else { throw bad("vocabulary size \(vocab) must be positive") }
 
         let ropeTheta = try float("rope.freq_base") ?? (arch == .gemma3 ? 1_000_000 : 10_000)
+        try ConfigNumberCheck.positive(ropeTheta, key: key("rope.freq_base"), path: path)
         let ropeScaling = try Self.ggufRopeScaling(gguf, archName: archName, theta: ropeTheta, headDim: headDim)
 
         var window = try int("attention.sliding_window")
@@ -143,6 +144,15 @@ extension ModelConfig {
             throw bad("expert_used_count \(expertsUsed) must be between 1 and expert_count \(expertCount)")
         }
 
+        let eps = try float("attention.layer_norm_rms_epsilon") ?? 1e-6
+        let contextLength = try int("context_length") ?? 2048
+        let localTheta = try float("rope.freq_base_swa") ?? (arch == .gemma3 ? 10_000 : nil)
+        let softcap = try float("final_logit_softcapping")
+        try ConfigNumberCheck.nonNegative(eps, key: key("attention.layer_norm_rms_epsilon"), path: path)
+        try ConfigNumberCheck.positive(contextLength, key: key("context_length"), path: path)
+        try ConfigNumberCheck.positive(localTheta, key: key("rope.freq_base_swa"), path: path)
+        try ConfigNumberCheck.positive(softcap, key: key("final_logit_softcapping"), path: path)
+
         var eos: [Int] = []
         for k in ["tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"] {
             if let id = try m.int(k), !eos.contains(id) { eos.append(id) }
@@ -157,21 +167,21 @@ extension ModelConfig {
             headDim: headDim,
             intermediateSize: intermediate,
             vocabSize: vocab,
-            rmsNormEps: Float(try float("attention.layer_norm_rms_epsilon") ?? 1e-6),
+            rmsNormEps: Float(eps),
             ropeTheta: ropeTheta,
             ropeScaling: ropeScaling,
-            maxPositionEmbeddings: try int("context_length") ?? 2048,
+            maxPositionEmbeddings: contextLength,
             tieWordEmbeddings: gguf.tensor(named: "output.weight") == nil,
             attentionBias: arch == .qwen2 || gguf.tensor(named: "blk.0.attn_q.bias") != nil,
             mlpBias: gguf.tensor(named: "blk.0.ffn_up.bias") != nil || gguf.tensor(named: "blk.0.ffn_down.bias") != nil,
             hiddenAct: arch == .gemma3 ? "gelu_pytorch_tanh" : "silu",
             slidingWindow: window,
             layerTypes: layerTypes,
-            ropeLocalTheta: try float("rope.freq_base_swa") ?? (arch == .gemma3 ? 10_000 : nil),
+            ropeLocalTheta: localTheta,
             numExperts: expertCount,
             numExpertsPerToken: expertCount > 0 ? expertsUsed : 0,
             queryPreAttnScalar: queryPreAttnScalar,
-            finalLogitSoftcapping: try float("final_logit_softcapping"),
+            finalLogitSoftcapping: softcap,
             bosTokenId: try m.int("tokenizer.ggml.bos_token_id"),
             eosTokenIds: eos)
     }

@@ -67,12 +67,19 @@ public struct GGUFTokenizerData: Sendable, Equatable {
         }
         merges = try m.stringArray("tokenizer.ggml.merges")
         addedTokens = try m.stringArray("tokenizer.ggml.added_tokens")
-        func id(_ key: String) throws -> Int? {
-            guard let v = try m.int("tokenizer.ggml.\(key)"), tokens.indices.contains(v) else { return nil }
-            return v
+        /// Out of range: dropped, as llama.cpp drops it (files in the wild carry padding ids one
+        /// past the vocabulary), except BOS and EOS, whose loss would silently change every
+        /// prompt or never stop a generation.
+        func id(_ key: String, required: Bool = false) throws -> Int? {
+            guard let v = try m.int("tokenizer.ggml.\(key)") else { return nil }
+            if tokens.indices.contains(v) { return v }
+            guard !required else {
+                throw GGUFError.badMetadata(path: path, key: "tokenizer.ggml.\(key)", reason: "\(v) is outside the \(tokens.count)-token vocabulary")
+            }
+            return nil
         }
-        bosTokenId = try id("bos_token_id")
-        eosTokenId = try id("eos_token_id")
+        bosTokenId = try id("bos_token_id", required: true)
+        eosTokenId = try id("eos_token_id", required: true)
         unknownTokenId = try id("unknown_token_id")
         paddingTokenId = try id("padding_token_id")
         separatorTokenId = try id("seperator_token_id") ?? id("separator_token_id")

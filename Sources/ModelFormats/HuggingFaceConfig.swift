@@ -67,6 +67,17 @@ extension ModelConfig {
             layerTypes = layerTypes.map { _ in .sliding }
         }
 
+        let eps = try c.optionalDouble("rms_norm_eps") ?? 1e-6
+        let maxPositions = try c.optionalInt("max_position_embeddings") ?? 2048
+        let softcap = try c.optionalDouble("final_logit_softcapping")
+        let queryScalar = try c.optionalDouble("query_pre_attn_scalar")
+        try ConfigNumberCheck.nonNegative(eps, key: "rms_norm_eps", path: path)
+        try ConfigNumberCheck.positive(maxPositions, key: "max_position_embeddings", path: path)
+        try ConfigNumberCheck.positive(rope.theta, key: "rope_theta", path: path)
+        try ConfigNumberCheck.positive(rope.localTheta, key: "rope_local_base_freq", path: path)
+        try ConfigNumberCheck.positive(softcap, key: "final_logit_softcapping", path: path)
+        try ConfigNumberCheck.positive(queryScalar, key: "query_pre_attn_scalar", path: path)
+
         let eos: [Int]
         if let list = c.dict["eos_token_id"] as? [Any] { eos = list.compactMap(exactInt) } else { eos = try c.optionalInt("eos_token_id").map { [$0] } ?? [] }
 
@@ -79,10 +90,10 @@ extension ModelConfig {
             headDim: headDim,
             intermediateSize: try c.int("intermediate_size"),
             vocabSize: try c.int("vocab_size"),
-            rmsNormEps: Float(try c.optionalDouble("rms_norm_eps") ?? 1e-6),
+            rmsNormEps: Float(eps),
             ropeTheta: rope.theta,
             ropeScaling: rope.scaling,
-            maxPositionEmbeddings: try c.optionalInt("max_position_embeddings") ?? 2048,
+            maxPositionEmbeddings: maxPositions,
             tieWordEmbeddings: (c.dict["tie_word_embeddings"] as? Bool) ?? (arch == .gemma3),
             attentionBias: arch == .qwen2 ? true : ((c.dict["attention_bias"] as? Bool) ?? false),
             mlpBias: (c.dict["mlp_bias"] as? Bool) ?? false,
@@ -92,8 +103,8 @@ extension ModelConfig {
             ropeLocalTheta: rope.localTheta,
             numExperts: try c.optionalInt("num_local_experts") ?? 0,
             numExpertsPerToken: try c.optionalInt("num_experts_per_tok") ?? 0,
-            queryPreAttnScalar: try c.optionalDouble("query_pre_attn_scalar"),
-            finalLogitSoftcapping: try c.optionalDouble("final_logit_softcapping"),
+            queryPreAttnScalar: queryScalar,
+            finalLogitSoftcapping: softcap,
             bosTokenId: try c.optionalInt("bos_token_id"),
             eosTokenIds: eos)
     }

@@ -186,6 +186,42 @@ import Testing
         #expect(throws: GGUFError.self) { try ModelConfig(gguf: openGGUF(w.bytes)) }
     }
 
+    /// Values that would load and then give NaN logits (or blame an engine flag) are errors
+    /// naming the key; in-range values of the same keys load.
+    @Test(arguments: [
+        ("gemma3.attention.layer_norm_rms_epsilon", GGUFValue.float32(-1), "must be a finite number >= 0, found -1.0"),
+        ("gemma3.rope.freq_base", .float32(.nan), "must be a finite number > 0, found nan"),
+        ("gemma3.rope.freq_base", .float32(0), "must be a finite number > 0, found 0.0"),
+        ("gemma3.rope.freq_base_swa", .float32(-10_000), "must be a finite number > 0"),
+        ("gemma3.final_logit_softcapping", .float32(0), "must be a finite number > 0"),
+        ("gemma3.context_length", .uint32(0), "must be > 0, found 0"),
+    ])
+    func numbersAForwardPassCannotUse(key: String, value: GGUFValue, expected: String) throws {
+        var w = Self.gemma3Writer()
+        w.kvs.removeAll { $0.0 == key }
+        w.add(key, value)
+        let e = #expect(throws: ModelFormatError.self) { try ModelConfig(gguf: openGGUF(w.bytes)) }
+        #expect(e?.description.contains("'\(key)' \(expected)") == true, "\(e?.description ?? "no error")")
+
+        w = Self.gemma3Writer()
+        w.add("gemma3.rope.freq_base_swa", .float32(10_000))
+        w.add("gemma3.final_logit_softcapping", .float32(30))
+        w.kvs.removeAll { $0.0 == "gemma3.attention.layer_norm_rms_epsilon" }
+        w.add("gemma3.attention.layer_norm_rms_epsilon", .float32(0))
+        let c = try ModelConfig(gguf: openGGUF(w.bytes))
+        #expect(c.rmsNormEps == 0 && c.ropeLocalTheta == 10_000 && c.finalLogitSoftcapping == 30)
+    }
+
+    @Test func bosAndEosOutsideTheVocabularyAreErrors() throws {
+        for key in ["tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id"] {
+            var w = Self.gemma3Writer()
+            w.kvs.removeAll { $0.0 == key }
+            w.add(key, .uint32(7))
+            let e = #expect(throws: GGUFError.self) { try openGGUF(w.bytes).tokenizerData() }
+            #expect(e?.description.hasSuffix("metadata key '\(key)': 7 is outside the 7-token vocabulary") == true, "\(e?.description ?? "no error")")
+        }
+    }
+
     @Test func tokenizerData() throws {
         var w = Self.llamaWriter()
         w.add("tokenizer.ggml.pre", .string("llama-bpe"))

@@ -81,6 +81,12 @@ import Testing
         (#"{"model_type":"llama","hidden_size":"big","num_attention_heads":4,"num_hidden_layers":1}"#, "'hidden_size' must be an integer"),
         (#"{"model_type":"llama","hidden_size":64,"num_attention_heads":4,"num_key_value_heads":3,"num_hidden_layers":1}"#, "not a multiple"),
         (#"{"hidden_size":64}"#, "missing 'model_type'"),
+        (#"{"model_type":"llama","hidden_size":64,"num_attention_heads":4,"num_hidden_layers":1,"rms_norm_eps":-1e-5}"#,
+         "'rms_norm_eps' must be a finite number >= 0, found -1e-05"),
+        (#"{"model_type":"llama","hidden_size":64,"num_attention_heads":4,"num_hidden_layers":1,"rope_theta":0}"#,
+         "'rope_theta' must be a finite number > 0, found 0.0"),
+        (#"{"model_type":"llama","hidden_size":64,"num_attention_heads":4,"num_hidden_layers":1,"max_position_embeddings":0}"#,
+         "'max_position_embeddings' must be > 0, found 0"),
         ("not json", "not a JSON object"),
     ])
     func malformedConfigsNameTheProblem(json: String, expected: String) throws {
