@@ -23,6 +23,14 @@ enum OpenAIResponses {
         }
     }
 
+    /// A logprob as JSON. JSONSerialization cannot write -inf or NaN, and one in a body lost the
+    /// whole body (`{}`): -inf (a token the logits rule out) is written as vLLM writes it, -9999.0;
+    /// NaN (NaN logits, e.g. from NaN weights in a model file) as null.
+    static func logprob(_ value: Float?) -> Any {
+        guard let value, !value.isNaN, value != .infinity else { return NSNull() }
+        return Double(max(value, -9999))
+    }
+
     /// Completions logprobs: parallel lists of tokens, their logprobs, top alternatives and
     /// character offsets into the choice's text.
     static func completionLogprobs(_ tokens: [SampledToken], tokenizer: any Tokenizer, textOffset: Int) -> Any {
@@ -34,9 +42,9 @@ enum OpenAIResponses {
             offsets.append(offset)
             offset += text.count
             texts.append(text)
-            values.append(t.logprob.map { Double($0) } ?? NSNull())
+            values.append(logprob(t.logprob))
             var top: [String: Any] = [:]
-            for alt in t.topLogprobs { top[tokenizer.decode([alt.tokenId])] = Double(alt.logprob) }
+            for alt in t.topLogprobs { top[tokenizer.decode([alt.tokenId])] = logprob(alt.logprob) }
             tops.append(top)
         }
         return ["text_offset": offsets, "token_logprobs": values, "tokens": texts, "top_logprobs": tops]
@@ -47,7 +55,7 @@ enum OpenAIResponses {
         guard !tokens.isEmpty else { return NSNull() }
         func entry(_ id: Int, _ logprob: Float?) -> [String: Any] {
             let text = tokenizer.decode([id])
-            return ["token": text, "logprob": logprob.map { Double($0) } ?? NSNull(), "bytes": Array(text.utf8).map { Int($0) }]
+            return ["token": text, "logprob": Self.logprob(logprob), "bytes": Array(text.utf8).map { Int($0) }]
         }
         return ["content": tokens.map { t -> [String: Any] in
             var e = entry(t.tokenId, t.logprob)
