@@ -33,10 +33,15 @@ public struct SamplingParams: Sendable, Equatable, Codable {
 
     public var isGreedy: Bool { temperature < 1e-5 }
 
+    /// The most parallel samples one request may ask for: OpenAI's limit. Requests hold
+    /// per-sample arrays of n, and n = Int.max made the server abort in malloc.
+    public static let maxN = 128
+
     /// Checks ranges the way vLLM does; the message names the field.
     public func validate() throws(EngineError) {
         func bad(_ message: String) -> EngineError { .invalidRequest(message) }
         guard n >= 1 else { throw bad("n must be at least 1, got \(n)") }
+        guard n <= Self.maxN else { throw bad("n must be at most \(Self.maxN), got \(n)") }
         guard temperature >= 0, temperature.isFinite else { throw bad("temperature must be non-negative, got \(temperature)") }
         guard topP > 0, topP <= 1 else { throw bad("top_p must be in (0, 1], got \(topP)") }
         guard topK >= -1 else { throw bad("top_k must be -1 (disable), 0 or at least 1, got \(topK)") }

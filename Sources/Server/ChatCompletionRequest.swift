@@ -25,8 +25,11 @@ struct ChatMessage: Decodable, Sendable {
         } else {
             let parts = try c.decode([Part].self, forKey: .content)
             content = try parts.map { part in
-                guard part.type == "text", let text = part.text else {
+                guard part.type == "text" else {
                     throw OpenAIError.badRequest("content part type '\(part.type)' is not supported; only text", param: "messages")
+                }
+                guard let text = part.text else {
+                    throw OpenAIError.badRequest("a content part of type 'text' needs a 'text' string", param: "messages")
                 }
                 return text
             }.joined(separator: "\n")

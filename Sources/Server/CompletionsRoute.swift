@@ -10,6 +10,7 @@ struct CompletionsRoute: Sendable {
         let req = try JSONDecoder().decode(CompletionRequest.self, from: body)
         let fields = try JSONDecoder().decode(SamplingFields.self, from: body)
         try server.checkModel(req.model)
+        try JSONDecoder().decode(UnsupportedFields.self, from: body).check()
         let engine = server.engine
         let params = try req.samplingParams(fields)
         let prompts: [[Int]]

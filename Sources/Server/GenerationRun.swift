@@ -50,10 +50,12 @@ struct GenerationRun: Sendable {
 /// The checks vLLM makes before a request reaches the engine, with its wording.
 func checkContext(promptTokens: Int, maxTokens: Int?, maxModelLen: Int) throws {
     guard promptTokens > 0 else { throw OpenAIError.badRequest("the prompt is empty", param: "prompt") }
-    let requested = promptTokens + (maxTokens ?? 0)
+    // Saturating: a max_tokens near Int.max overflowed here and the trap took the server down.
+    let (sum, overflow) = promptTokens.addingReportingOverflow(maxTokens ?? 0)
+    let requested = overflow ? Int.max : sum
     guard promptTokens < maxModelLen, requested <= maxModelLen else {
         throw OpenAIError.badRequest(
-            "This model's maximum context length is \(maxModelLen) tokens. However, you requested \(requested) tokens " +
+            "This model's maximum context length is \(maxModelLen) tokens. However, you requested \(overflow ? "more than \(Int.max)" : "\(requested)") tokens " +
             "(\(promptTokens) in the messages, \(maxTokens ?? 0) in the completion). Please reduce the length of the messages or completion.")
     }
 }

@@ -63,6 +63,13 @@ import Testing
         (#"{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}"#, "not supported"),
         (#"{"messages":[{"role":"user","content":"x"}],"max_tokens":100000}"#, "maximum context length"),
         (#"{"messages":"hi"}"#, "messages"),
+        (#"{"messages":[{"role":"user","content":[{"type":"text"}]}]}"#, "needs a 'text' string"),
+        (#"{"messages":[{"role":"user","content":"x"}],"n":129}"#, "n must be at most 128"),
+        // Output constraints Shardline cannot honour are refused, not ignored.
+        (#"{"messages":[{"role":"user","content":"x"}],"response_format":{"type":"json_object"}}"#, "response_format 'json_object' is not supported"),
+        (#"{"messages":[{"role":"user","content":"x"}],"guided_choice":["a","b"]}"#, "guided_choice (structured output)"),
+        (#"{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function","function":{"name":"f"}}]}"#, "tools (function calling)"),
+        (#"{"messages":[{"role":"user","content":"x"}],"tools":[{"type":"function"}],"tool_choice":{"type":"function"}}"#, "tools (function calling)"),
     ])
     func badChatRequests(body: String, message: String) async throws {
         let app = Application(router: try server().router())
@@ -70,6 +77,20 @@ import Testing
             let r = try await client.post("/v1/chat/completions", body)
             #expect(r.status == 400, "\(r.text)")
             #expect(((r.json?["error"] as? [String: Any])?["message"] as? String)?.contains(message) == true, "\(r.text)")
+        }
+    }
+
+    /// The harmless spellings of those fields still serve.
+    @Test(arguments: [
+        #"{"messages":[{"role":"user","content":"x"}],"max_tokens":1,"response_format":{"type":"text"}}"#,
+        #"{"messages":[{"role":"user","content":"x"}],"max_tokens":1,"tools":[]}"#,
+        #"{"messages":[{"role":"user","content":"x"}],"max_tokens":1,"tools":[{"type":"function","function":{"name":"f"}}],"tool_choice":"none"}"#,
+    ])
+    func harmlessOutputFieldsServe(body: String) async throws {
+        let app = Application(router: try server().router())
+        try await app.test(.router) { client in
+            let r = try await client.post("/v1/chat/completions", body)
+            #expect(r.status == 200, "\(r.text)")
         }
     }
 }

@@ -66,6 +66,11 @@ import Testing
     @Test(arguments: [
         (#"{"prompt":"x","suffix":"y"}"#, 400, "suffix"),
         (#"{"prompt":"x","max_tokens":5000}"#, 400, "maximum context length is 256"),
+        // Each of these two took the whole server down (an overflow trap, an abort in malloc).
+        (#"{"prompt":"x","max_tokens":9223372036854775807}"#, 400, "maximum context length is 256"),
+        (#"{"prompt":"x","n":9223372036854775807}"#, 400, "n must be at most 128"),
+        (#"{"prompt":"x","guided_json":{"type":"object"}}"#, 400, "guided_json (structured output) is not supported"),
+        (#"{"prompt":"x","response_format":{"type":"json_schema","json_schema":{}}}"#, 400, "response_format 'json_schema'"),
         (#"{"prompt":"x","temperature":-1}"#, 400, "temperature"),
         (#"{"prompt":"x","top_p":0}"#, 400, "top_p"),
         (#"{"prompt":[1,99999]}"#, 400, "out of vocabulary"),
