@@ -7,10 +7,10 @@ struct CompletionsRoute: Sendable {
     let server: OpenAIServer
 
     func handle(_ body: Data) async throws -> Response {
-        let req = try JSONDecoder().decode(CompletionRequest.self, from: body)
-        let fields = try JSONDecoder().decode(SamplingFields.self, from: body)
+        let req = try RequestBodyDecoder.decode(CompletionRequest.self, from: body)
+        let fields = try RequestBodyDecoder.decode(SamplingFields.self, from: body)
         try server.checkModel(req.model)
-        try JSONDecoder().decode(UnsupportedFields.self, from: body).check()
+        try RequestBodyDecoder.decode(UnsupportedFields.self, from: body).check()
         let engine = server.engine
         let params = try req.samplingParams(fields)
         let prompts: [[Int]]

@@ -136,7 +136,7 @@ public final class OpenAIServer: Sendable {
             var add_special_tokens: Bool?
             var add_generation_prompt: Bool?
         }
-        let req = try JSONDecoder().decode(TokenizeRequest.self, from: body)
+        let req = try RequestBodyDecoder.decode(TokenizeRequest.self, from: body)
         try checkModel(req.model)
         let tokens: [Int]
         if let prompt = req.prompt {
@@ -155,7 +155,7 @@ public final class OpenAIServer: Sendable {
             var model: String?
             var tokens: [Int]
         }
-        let req = try JSONDecoder().decode(DetokenizeRequest.self, from: body)
+        let req = try RequestBodyDecoder.decode(DetokenizeRequest.self, from: body)
         try checkModel(req.model)
         try checkTokenIds(req.tokens, vocabSize: engine.vocabSize)
         return json(["prompt": engine.tokenizer.decode(req.tokens)])

@@ -79,6 +79,8 @@ import Testing
         (#"{"max_tokens":3}"#, 400, "missing field 'prompt'"),
         (#"{"prompt":"x","model":"gpt-4"}"#, 404, "does not exist"),
         (#"{oops"#, 400, "not valid JSON"),
+        (#"{"prompt":"x","max_tokens":2.5}"#, 400, "a number does not fit its field"),
+        (#"{"prompt":"x","temperature":1e39}"#, 400, "a number does not fit its field"),
     ])
     func badRequestsGetOpenAIErrors(body: String, status: Int, message: String) async throws {
         let app = Application(router: try makeServer().router())
