@@ -16,11 +16,14 @@ public enum LocalEngine {
     /// Loads the model on one device, or cut over tp × pp worker processes (this one rank 0).
     /// Returns the engine and rank 0's bundle (tokenizer, chat template; its model is rank 0's shard).
     /// `traceFile` records a timeline per device (also on one device, through the worker path).
+    /// `replicas`: the data-parallel replicas launched on this machine, this one among them; each
+    /// device's default memory and cores are its share of the machine's among all of them.
     public static func launch(path: String, cache: CacheConfig, scheduler: SchedulerConfig, parallel: ParallelConfig = ParallelConfig(),
-                              traceFile: String? = nil, format: WeightFormat = .float32,
+                              traceFile: String? = nil, format: WeightFormat = .float32, replicas: Int = 1,
                               log: (String) -> Void = { _ in }) throws -> (LLMEngine, ModelBundle) {
         guard parallel.worldSize > 1 || traceFile != nil else {
             let bundle = try ModelBundle.load(path: path, format: format)
+            let cache = MultiProcessExecutor.deviceShare(cache, localDevices: replicas)
             return (try make(bundle: bundle, cache: cache, scheduler: scheduler, log: log), bundle)
         }
         var scheduler = scheduler
@@ -34,11 +37,12 @@ public enum LocalEngine {
         }
         let executor: MultiProcessExecutor
         if let mpi = MpiCommunicator.launch, mpi.size > 1 || parallel.worldSize > 1 {
+            guard replicas == 1 else { throw EngineError.configuration("--data-parallel-size > 1 under mpirun is not supported yet") }
             executor = try launchUnderMPI(mpi, path: path, cache: cache, scheduler: scheduler, parallel: parallel,
                                           traceFile: traceFile, format: format, loadRankZero: loadRankZero, log: log)
         } else {
             executor = try MultiProcessExecutor(modelPath: path, parallel: parallel, cache: cache, scheduler: scheduler,
-                                                traceFile: traceFile, format: format, loadRankZero: loadRankZero, log: log)
+                                                traceFile: traceFile, format: format, replicas: replicas, loadRankZero: loadRankZero, log: log)
         }
         guard let bundle else { preconditionFailure("rank 0 loaded no bundle") }
         let core = try EngineCore(config: scheduler, executor: executor)

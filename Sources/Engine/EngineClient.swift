@@ -9,134 +9,62 @@ public protocol EngineObserver: AnyObject, Sendable {
     func requestAborted(_ id: RequestID)
 }
 
-/// The async front of the engine for servers: requests come in from any task, one dedicated
-/// thread runs the engine loop (compute must not block the cooperative pool, which has only
-/// as many threads as cores), and each request's outputs come back as an async stream.
-/// Cancelling a stream (a client hanging up) aborts its request and frees its blocks.
+/// The async front of the engine for servers: requests come in from any task, each engine
+/// replica runs its loop on a dedicated thread (`EngineReplica`), and each request's outputs
+/// come back as an async stream. Cancelling a stream (a client hanging up) aborts its request
+/// and frees its blocks. With data parallelism it fronts several replicas, each with its own
+/// devices and KV cache, and a `ReplicaRouter` picks each request's replica.
 public final class EngineClient: Sendable {
-    private enum Command {
-        case add(RequestID, [Int], SamplingParams, Int, AsyncThrowingStream<RequestOutput, any Error>.Continuation)
-        case abort(RequestID)
-    }
-
-    private struct Inbox {
-        var commands: [Command] = []
-        var stopping = false
-    }
-
-    private let engine: LLMEngine
-    private let observer: (any EngineObserver)?
-    private let inbox = Mutex(Inbox())
-    private let wakeup = NSCondition()
-    private let healthy = Atomic<Bool>(true)
-    private let lastStats = Mutex(SchedulerStats())
+    private let replicas: [EngineReplica]
+    private let router: Mutex<ReplicaRouter>
+    private let replicaStats: ReplicaStats
     private let counter = Atomic<Int>(0)
 
-    public init(engine: LLMEngine, observer: (any EngineObserver)? = nil) {
-        self.engine = engine
-        self.observer = observer
-        let thread = Thread { [self] in loop() }
-        thread.name = "shardline-engine"
-        thread.start()
+    public convenience init(engine: LLMEngine, observer: (any EngineObserver)? = nil) {
+        self.init(engines: [engine], routing: .roundRobin, observer: observer)
     }
 
-    public var tokenizer: any Tokenizer { engine.tokenizer }
-    public var maxModelLen: Int { engine.core.scheduler.config.maxModelLen }
-    public var vocabSize: Int { engine.core.executor.vocabSize }
-    /// False once the executor has failed; the server's /health turns 503.
-    public var isHealthy: Bool { healthy.load(ordering: .relaxed) }
-    public var stats: SchedulerStats { lastStats.withLock { $0 } }
+    /// Data parallel: one replica per engine. Prefix-aware routing remembers about one KV cache
+    /// of blocks per replica.
+    public init(engines: [LLMEngine], routing: RoutingPolicy, observer: (any EngineObserver)? = nil) {
+        precondition(!engines.isEmpty, "an engine client needs an engine")
+        let first = engines[0].core
+        let stats = ReplicaStats(replicas: engines.count, observer: observer)
+        replicaStats = stats
+        router = Mutex(ReplicaRouter(replicas: engines.count, policy: routing, blockSize: first.scheduler.config.blockSize,
+                                     rememberedBlocks: max(1, first.executor.numBlocks - 1)))
+        replicas = engines.enumerated().map { EngineReplica(engine: $1, index: $0, stats: stats) }
+    }
+
+    public var tokenizer: any Tokenizer { replicas[0].engine.tokenizer }
+    public var maxModelLen: Int { replicas[0].engine.core.scheduler.config.maxModelLen }
+    public var vocabSize: Int { replicas[0].engine.core.executor.vocabSize }
+    public var dataParallelSize: Int { replicas.count }
+    /// False once any replica's executor has failed; the server's /health turns 503.
+    public var isHealthy: Bool { replicas.allSatisfy(\.isHealthy) }
+    /// The replicas' stats as one engine's: counts summed, KV usage averaged.
+    public var stats: SchedulerStats { replicaStats.total }
+    /// Each replica's own stats, in replica order.
+    public var statsPerReplica: [SchedulerStats] { replicaStats.perReplica }
 
     /// A device was found dead outside a step (the engine was idle): /health turns 503.
-    public func markUnhealthy() { healthy.store(false, ordering: .relaxed) }
+    public func markUnhealthy() { replicas.forEach { $0.markUnhealthy() } }
 
     public func makeRequestId(prefix: String) -> RequestID {
         "\(prefix)-\(counter.add(1, ordering: .relaxed).newValue)"
     }
 
-    /// Queues a request; errors found by the engine (bad ids, lengths) end the stream.
+    /// Queues a request on the replica the router picks; errors found by the engine (bad ids,
+    /// lengths) end the stream.
     public func generate(id: RequestID, promptTokenIds: [Int], params: SamplingParams, priority: Int = 0)
         -> AsyncThrowingStream<RequestOutput, any Error>
     {
-        let (stream, continuation) = AsyncThrowingStream<RequestOutput, any Error>.makeStream()
-        continuation.onTermination = { [weak self] termination in
-            if case .cancelled = termination { self?.abort(id) }
-        }
-        send(.add(id, promptTokenIds, params, priority, continuation))
-        return stream
+        let replica = replicas.count == 1 ? 0 : router.withLock { $0.route(promptTokenIds, loads: replicas.map(\.load)) }
+        return replicas[replica].generate(id: id, promptTokenIds: promptTokenIds, params: params, priority: priority)
     }
 
-    public func abort(_ id: RequestID) { send(.abort(id)) }
+    /// Aborts `id` on whichever replica holds it.
+    public func abort(_ id: RequestID) { replicas.forEach { $0.abort(id) } }
 
-    public func shutdown() {
-        inbox.withLock { $0.stopping = true }
-        wakeup.lock()
-        wakeup.signal()
-        wakeup.unlock()
-    }
-
-    private func send(_ command: Command) {
-        inbox.withLock { $0.commands.append(command) }
-        wakeup.lock()
-        wakeup.signal()
-        wakeup.unlock()
-    }
-
-    private func loop() {
-        var streams: [RequestID: AsyncThrowingStream<RequestOutput, any Error>.Continuation] = [:]
-        while true {
-            let (commands, stopping) = inbox.withLock { box in
-                defer { box.commands.removeAll() }
-                return (box.commands, box.stopping)
-            }
-            if stopping || !isHealthy {
-                for s in streams.values { s.finish(throwing: EngineError.executionFailed("the engine is shutting down")) }
-                return
-            }
-            for command in commands {
-                switch command {
-                case .add(let id, let prompt, let params, let priority, let continuation):
-                    do {
-                        try engine.addRequest(id: id, promptTokenIds: prompt, params: params, priority: priority)
-                        streams[id] = continuation
-                    } catch {
-                        continuation.finish(throwing: error)
-                    }
-                case .abort(let id):
-                    if let stream = streams.removeValue(forKey: id) {
-                        engine.abort(id)
-                        observer?.requestAborted(id)
-                        stream.finish()
-                    }
-                }
-            }
-            guard engine.hasUnfinishedRequests else {
-                publish(outputs: [])
-                wakeup.lock()
-                if inbox.withLock({ $0.commands.isEmpty && !$0.stopping }) { wakeup.wait() }
-                wakeup.unlock()
-                continue
-            }
-            do {
-                let outputs = try engine.step()
-                for output in outputs {
-                    streams[output.requestId]?.yield(output)
-                    if output.finished { streams.removeValue(forKey: output.requestId)?.finish() }
-                }
-                publish(outputs: outputs)
-            } catch {
-                healthy.store(false, ordering: .relaxed)
-                for s in streams.values { s.finish(throwing: EngineError.executionFailed("engine step failed: \(error)")) }
-                streams.removeAll()
-                publish(outputs: [])
-                return
-            }
-        }
-    }
-
-    private func publish(outputs: [RequestOutput]) {
-        let stats = engine.core.scheduler.stats
-        lastStats.withLock { $0 = stats }
-        observer?.engineStepped(stats: stats, events: engine.core.scheduler.drainEvents(), outputs: outputs, now: engine.core.now)
-    }
+    public func shutdown() { replicas.forEach { $0.shutdown() } }
 }

@@ -89,12 +89,13 @@ struct EngineOptions: ParsableArguments {
     }
 
     /// Loads the model on the devices the flags ask for; errors become one-line CLI errors.
-    func launch(model: String, log: @escaping (String) -> Void) throws -> (LLMEngine, ModelBundle) {
+    /// `replicas`: data-parallel replicas on this machine (each call launches one).
+    func launch(model: String, replicas: Int = 1, log: @escaping (String) -> Void) throws -> (LLMEngine, ModelBundle) {
         do {
             let config = try ModelBundle.config(path: model)
             return try LocalEngine.launch(
                 path: model, cache: try cacheConfig(), scheduler: try schedulerConfig(modelMaxLen: config.maxPositionEmbeddings),
-                parallel: try parallelConfig(), traceFile: traceFile, format: try weightFormat(), log: log)
+                parallel: try parallelConfig(), traceFile: traceFile, format: try weightFormat(), replicas: replicas, log: log)
         } catch let error as CLIError {
             throw error
         } catch let error as CustomStringConvertible {

@@ -40,23 +40,26 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
     /// bundle (model shard plus tokenizer) for a given plan.
     public convenience init(modelPath: String, parallel: ParallelConfig, cache: CacheConfig, scheduler: SchedulerConfig,
                             traceFile: String? = nil, format: WeightFormat = .float32, executable: String = CommandLine.executablePath,
+                            replicas: Int = 1,
                             loadRankZero: ((ModelConfig) throws -> ShardPlan) throws -> any CausalLanguageModel,
                             log: (String) -> Void = { _ in }) throws {
         let config = try ModelBundle.config(path: modelPath)
         _ = try parallel.validate(for: config)
         let world = parallel.worldSize
         let cores = ProcessInfo.processInfo.activeProcessorCount
-        let cache = Self.deviceShare(cache, localDevices: world)
+        // Data-parallel replicas on this machine share its memory and cores with this group.
+        let localDevices = world * max(1, replicas)
+        let cache = Self.deviceShare(cache, localDevices: localDevices)
         let name = "/shardline-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let control = try ShmCommunicator.create(name: name + "-control", worldSize: world, ringCapacity: 1 << 20)
         let data = try ShmCommunicator.create(name: name + "-data", worldSize: world)
-        if world > cores { data.shareCores() }
+        if localDevices > cores { data.shareCores() }
         var spec = WorkerSpec(modelPath: modelPath, rank: 0, parallel: parallel, cache: cache,
                               maxNumBatchedTokens: scheduler.maxNumBatchedTokens, maxModelLen: scheduler.maxModelLen,
                               controlSegment: control.name, dataSegment: data.name, parentPid: getpid(), tracing: traceFile != nil, format: format)
         var started: [Process] = []
         var environment = ProcessInfo.processInfo.environment
-        environment["SHARDLINE_NUM_THREADS"] = String(Self.threadsPerDevice(localDevices: world))
+        environment["SHARDLINE_NUM_THREADS"] = String(Self.threadsPerDevice(localDevices: localDevices))
         do {
             for rank in 1..<world {
                 spec.rank = rank
@@ -75,7 +78,7 @@ public final class MultiProcessExecutor: Executor, @unchecked Sendable {
         }
         defer { control.unlinkName(); data.unlinkName() }
         try self.init(config: config, parallel: parallel, cache: cache, scheduler: scheduler, traceFile: traceFile,
-                      control: control, data: data, workers: started, localDevices: world, loadRankZero: loadRankZero, log: log)
+                      control: control, data: data, workers: started, localDevices: localDevices, loadRankZero: loadRankZero, log: log)
     }
 
     /// Rank 0 of a group whose other ranks are already running (started here, or by mpirun):
