@@ -1,9 +1,10 @@
 import Compute
 import ModelFormats
 
-/// The Llama family: Llama 2/3, Mistral, Qwen2 (q/k/v bias). Pre-norm decoder blocks with
-/// grouped-query attention and a SwiGLU MLP, from safetensors (q/k/v and gate/up fused into
-/// single GEMMs) or GGUF (weights stay quantized in the map).
+/// The Llama family: Llama 2/3, Mistral, Qwen2 (q/k/v bias), Mixtral (a mixture of experts in
+/// place of the MLP). Pre-norm decoder blocks with grouped-query attention and SwiGLU, from
+/// safetensors (q/k/v and gate/up fused into single GEMMs) or GGUF (weights stay quantized in
+/// the map).
 ///
 /// Sharded by a `ShardPlan`: q/k/v and gate/up are column-parallel (this rank's heads and MLP
 /// columns), o and down row-parallel (one all-reduce each), embedding and LM head split by
@@ -18,7 +19,7 @@ public final class LlamaModel: CausalLanguageModel {
     let head: ParallelLMHead?
     let rope: RotaryEmbedding
 
-    public static let architectures: Set<ModelArchitecture> = [.llama, .mistral, .qwen2]
+    public static let architectures: Set<ModelArchitecture> = [.llama, .mistral, .qwen2, .mixtral]
 
     /// A Hugging Face checkpoint. `format` is how the decoder layers' projections are held
     /// (`--dtype`, `--quantization`); embeddings, norms and the LM head stay f32, as vLLM keeps them.
@@ -70,8 +71,8 @@ public struct LlamaTensorNames: Sendable {
     public var embedding: String
     public var finalNorm: String
     public var lmHead: String
-    /// (layer, role) → name; roles: input_norm, post_norm, q, k, v, o, gate, up, down, and
-    /// q_bias, k_bias, v_bias.
+    /// (layer, role) → name; roles: input_norm, post_norm, q, k, v, o, gate, up, down,
+    /// q_bias, k_bias, v_bias, and for a mixture of experts router and expert.E.gate/up/down.
     public var layer: @Sendable (Int, String) -> String
 
     public static let huggingFace = LlamaTensorNames(embedding: "model.embed_tokens.weight", finalNorm: "model.norm.weight", lmHead: "lm_head.weight") { i, role in
@@ -81,11 +82,17 @@ public struct LlamaTensorNames: Sendable {
         case "post_norm": return p + "post_attention_layernorm.weight"
         case "q", "k", "v", "o": return p + "self_attn.\(role)_proj.weight"
         case "q_bias", "k_bias", "v_bias": return p + "self_attn.\(role.prefix(1))_proj.bias"
+        case "router": return p + "block_sparse_moe.gate.weight"
+        case _ where role.hasPrefix("expert."):
+            let parts = role.split(separator: ".")   // expert.E.gate|up|down
+            let w = ["gate": "w1", "down": "w2", "up": "w3"][String(parts[2])]!
+            return p + "block_sparse_moe.experts.\(parts[1]).\(w).weight"
         default: return p + "mlp.\(role)_proj.weight"
         }
     }
 
-    /// llama.cpp's GGUF names.
+    /// llama.cpp's GGUF names. Experts are the per-expert tensors of early Mixtral GGUFs
+    /// (`blk.N.ffn_gate.E.weight`); merged `ffn_*_exps` tensors are refused by name.
     public static let gguf = LlamaTensorNames(embedding: "token_embd.weight", finalNorm: "output_norm.weight", lmHead: "output.weight") { i, role in
         let p = "blk.\(i)."
         switch role {
@@ -94,6 +101,10 @@ public struct LlamaTensorNames: Sendable {
         case "q", "k", "v": return p + "attn_\(role).weight"
         case "o": return p + "attn_output.weight"
         case "q_bias", "k_bias", "v_bias": return p + "attn_\(role.prefix(1)).bias"
+        case "router": return p + "ffn_gate_inp.weight"
+        case _ where role.hasPrefix("expert."):
+            let parts = role.split(separator: ".")
+            return p + "ffn_\(parts[2]).\(parts[1]).weight"
         default: return p + "ffn_\(role).weight"
         }
     }
@@ -105,8 +116,7 @@ final class LlamaDecoderLayer: Sendable {
     let qkv: any LinearLayer
     let output: any LinearLayer
     let postAttentionNorm: RMSNorm
-    let gateUp: any LinearLayer
-    let down: any LinearLayer
+    let feedForward: any FeedForward
     /// Heads of this tensor-parallel rank.
     let numHeads: Int
     let numKVHeads: Int
@@ -129,12 +139,18 @@ final class LlamaDecoderLayer: Sendable {
             StackedPart(name: name("v"), outFeatures: c.kvSize, rows: whole ? nil : kvRows, bias: bias("v_bias")),
         ], inFeatures: hidden)
         output = try w.linear(name("o"), outFeatures: hidden, inFeatures: c.qSize, rows: nil, cols: whole ? nil : qRows)
-        let inter = c.intermediateSize, columns = plan.slice(inter)
-        gateUp = try w.stackedLinear([
-            StackedPart(name: name("gate"), outFeatures: inter, rows: whole ? nil : columns),
-            StackedPart(name: name("up"), outFeatures: inter, rows: whole ? nil : columns),
-        ], inFeatures: hidden)
-        down = try w.linear(name("down"), outFeatures: hidden, inFeatures: inter, rows: nil, cols: whole ? nil : columns)
+        let inter = c.intermediateSize, columns = whole ? nil : plan.slice(inter)
+        if c.numExperts > 0 {
+            let merged = "blk.\(index).ffn_gate_exps.weight"
+            guard !w.contains(merged) else {
+                throw ModelFormatError.badConfig(path: w.location, reason: "merged expert tensors ('\(merged)') are not supported yet; per-expert tensors are")
+            }
+            feedForward = try MixtureOfExperts(router: name("router"), expert: { e, part in name("expert.\(e).\(part)") },
+                                               config: c, columns: columns, weights: w)
+        } else {
+            feedForward = try DenseMLP(gate: name("gate"), up: name("up"), down: name("down"), hidden: hidden, intermediate: inter,
+                                       columns: columns, weights: w)
+        }
         numHeads = heads.count
         numKVHeads = kvHeads.count
         headDim = d
@@ -143,7 +159,7 @@ final class LlamaDecoderLayer: Sendable {
     }
 
     var weightBytes: Int {
-        [qkv, output, gateUp, down].reduce(4 * (inputNorm.weight.count + postAttentionNorm.weight.count)) { $0 + $1.weightBytes }
+        [qkv, output].reduce(4 * (inputNorm.weight.count + postAttentionNorm.weight.count) + feedForward.weightBytes) { $0 + $1.weightBytes }
     }
 
     func forward(_ x: Tensor, batch: ForwardBatch, cache: PagedKVCache, rope: RotaryAngles, tp: (any TensorParallelGroup)?) -> Tensor {
@@ -161,7 +177,7 @@ final class LlamaDecoderLayer: Sendable {
         let h = output(attended)
         tp?.allReduceSum(h)
         addInPlace(h, x)
-        let mlp = down(GatedActivation.silu(gateUp(postAttentionNorm(h))))
+        let mlp = feedForward(postAttentionNorm(h))
         tp?.allReduceSum(mlp)
         addInPlace(mlp, h)
         return mlp

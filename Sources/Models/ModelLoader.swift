@@ -3,7 +3,7 @@ import ModelFormats
 
 /// Opens a model directory (config.json + safetensors) as the right architecture.
 public enum ModelLoader {
-    public static let supported: [ModelArchitecture] = [.llama, .mistral, .qwen2, .gemma3]
+    public static let supported: [ModelArchitecture] = [.llama, .mistral, .qwen2, .mixtral, .gemma3]
 
     public static func load(directory: String, shard: ((ModelConfig) throws -> ShardPlan)? = nil,
                             format: WeightFormat = .float32) throws -> any CausalLanguageModel {
@@ -23,7 +23,7 @@ public enum ModelLoader {
 }
 
 extension ModelLoader {
-    public static let supportedGGUF: [ModelArchitecture] = [.llama, .mistral, .qwen2, .gemma3]
+    public static let supportedGGUF: [ModelArchitecture] = [.llama, .mistral, .qwen2, .mixtral, .gemma3]
 
     /// A GGUF file's network; quantized weights stay in the memory map.
     public static func load(gguf: GGUFFile, config: ModelConfig, plan: ShardPlan? = nil) throws -> any CausalLanguageModel {

@@ -6,7 +6,7 @@ import Tokenizers
 
 /// The Llama-family forward pass against Hugging Face transformers' golden outputs.
 @Suite struct FixtureModelTests {
-    static let models = ["tiny-llama", "tiny-qwen2"]
+    static let models = ["tiny-llama", "tiny-qwen2", "tiny-mixtral"]
 
     @Test(arguments: models)
     func promptTokensMatchReference(name: String) throws {

@@ -2,7 +2,8 @@ import Foundation
 import Testing
 
 /// `generate -tp/-pp`: worker processes over shared memory must give exactly the single-device
-/// greedy outputs, for both Llama-family fixtures, every layout, and uneven stage splits.
+/// greedy outputs, for the Llama-family fixtures (Mixtral's experts sharded like the MLP), every
+/// layout, and uneven stage splits.
 @Suite(.serialized) struct ParallelGenerateTests {
     static let prompts = [
         "The capital of France is", "Hello", "Pipeline parallelism splits the layers of a model into stages",
@@ -29,7 +30,7 @@ import Testing
         ["--tensor-parallel-size", "2", "--pipeline-parallel-size", "2", "--pp-layer-partition", "1,3"],
     ]
 
-    @Test(arguments: ["tiny-llama", "tiny-qwen2"])
+    @Test(arguments: ["tiny-llama", "tiny-qwen2", "tiny-mixtral"])
     func everyLayoutGivesTheSingleDeviceTokens(model: String) throws {
         let single = try Self.generate(model, [])
         try #require(single.status == 0, "\(single.stderr)")
