@@ -57,7 +57,8 @@ public struct DeviceShard: Sendable {
     /// The startup line users read for this device.
     public func describe(rank: Int) -> String {
         let plan = model.plan, c = model.config
-        let heads = plan.queryHeads(c), kv = plan.kvHeads(c)
-        return "rank \(rank): stage layers \(plan.layers.lowerBound)-\(plan.layers.upperBound - 1), tp \(plan.tpRank)/\(plan.tpSize) heads \(heads.lowerBound)-\(heads.upperBound - 1) (KV \(kv.lowerBound)-\(kv.upperBound - 1)), weights \(KVCacheBudget.human(model.weightBytes)), activations \(KVCacheBudget.human(budget.activationBytes)), KV blocks \(budget.numBlocks)"
+        let heads = plan.queryHeads(c), kv = plan.kvHeads(c), experts = plan.experts(c.numExperts)
+        let expertText = c.numExperts == 0 ? "" : plan.expertParallel ? ", experts \(experts.lowerBound)-\(experts.upperBound - 1)" : ", \(c.numExperts) experts sliced"
+        return "rank \(rank): stage layers \(plan.layers.lowerBound)-\(plan.layers.upperBound - 1), tp \(plan.tpRank)/\(plan.tpSize) heads \(heads.lowerBound)-\(heads.upperBound - 1) (KV \(kv.lowerBound)-\(kv.upperBound - 1))\(expertText), weights \(KVCacheBudget.human(model.weightBytes)), activations \(KVCacheBudget.human(budget.activationBytes)), KV blocks \(budget.numBlocks)"
     }
 }

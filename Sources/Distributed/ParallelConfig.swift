@@ -10,11 +10,17 @@ public struct ParallelConfig: Sendable, Codable, Equatable {
     public var pipelineParallelSize = 1
     /// `--pp-layer-partition`: layers per stage, overriding the even split.
     public var layerPartition: [Int]?
+    /// `--enable-expert-parallel`: a stage's tensor-parallel ranks split a mixture of experts'
+    /// experts between them (each held whole) instead of slicing every expert; no effect on a
+    /// dense model, as in vLLM.
+    public var enableExpertParallel = false
 
-    public init(tensorParallelSize: Int = 1, pipelineParallelSize: Int = 1, layerPartition: [Int]? = nil) {
+    public init(tensorParallelSize: Int = 1, pipelineParallelSize: Int = 1, layerPartition: [Int]? = nil,
+                enableExpertParallel: Bool = false) {
         self.tensorParallelSize = tensorParallelSize
         self.pipelineParallelSize = pipelineParallelSize
         self.layerPartition = layerPartition
+        self.enableExpertParallel = enableExpertParallel
     }
 
     public var worldSize: Int { tensorParallelSize * pipelineParallelSize }
@@ -33,13 +39,17 @@ public struct ParallelConfig: Sendable, Codable, Equatable {
     public func validate(for config: ModelConfig) throws -> [Range<Int>] {
         guard tensorParallelSize >= 1 else { throw ShardPlanError.invalidTensorParallel(tp: tensorParallelSize, heads: config.numHeads, kvHeads: config.numKVHeads, valid: ShardPlan.validTensorParallelSizes(config)) }
         try ShardPlan.checkTensorParallel(tensorParallelSize, config: config)
+        if enableExpertParallel, config.numExperts > 0, tensorParallelSize > config.numExperts {
+            throw ShardPlanError.tooManyExpertRanks(tp: tensorParallelSize, experts: config.numExperts)
+        }
         return try ShardPlan.stageLayers(numLayers: config.numLayers, stages: pipelineParallelSize, partition: layerPartition)
     }
 
     /// What `rank` holds of a model with this config.
     public func plan(rank: Int, config: ModelConfig, group: (any TensorParallelGroup)?) throws -> ShardPlan {
         let stages = try validate(for: config)
-        return ShardPlan(numLayers: config.numLayers, layers: stages[stage(ofRank: rank)], tensorParallel: group)
+        return ShardPlan(numLayers: config.numLayers, layers: stages[stage(ofRank: rank)], tensorParallel: group,
+                         expertParallel: enableExpertParallel && config.numExperts > 0 && tensorParallelSize > 1)
     }
 
     /// The links a rank's stage uses: same tensor-parallel slice, previous and next stage.

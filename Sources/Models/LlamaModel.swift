@@ -146,7 +146,7 @@ final class LlamaDecoderLayer: Sendable {
                 throw ModelFormatError.badConfig(path: w.location, reason: "merged expert tensors ('\(merged)') are not supported yet; per-expert tensors are")
             }
             feedForward = try MixtureOfExperts(router: name("router"), expert: { e, part in name("expert.\(e).\(part)") },
-                                               config: c, columns: columns, weights: w)
+                                               config: c, plan: plan, weights: w)
         } else {
             feedForward = try DenseMLP(gate: name("gate"), up: name("up"), down: name("down"), hidden: hidden, intermediate: inter,
                                        columns: columns, weights: w)

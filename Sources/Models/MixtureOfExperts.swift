@@ -8,30 +8,38 @@ import ModelFormats
 /// weighted sum of those experts' SwiGLU outputs, added in expert order. Tokens are grouped
 /// by expert, so each expert runs one matmul over its tokens.
 ///
-/// Tensor parallel: every expert's columns are this rank's slice, as the dense MLP's, and the
-/// router stays whole and unquantized on every rank (as vLLM keeps it), so ranks route alike
-/// and the block's one all-reduce sums their partial outputs.
+/// Tensor parallel: every expert's columns are this rank's slice, as the dense MLP's. Expert
+/// parallel (`--enable-expert-parallel`): the ranks split the experts and hold theirs whole.
+/// Either way the router stays whole and unquantized on every rank (as vLLM keeps it), so
+/// ranks route alike, and the block's one all-reduce sums their partial outputs (under expert
+/// parallelism it stands in for the dispatch and combine all-to-alls of a larger EP group).
 struct MixtureOfExperts: FeedForward {
     let router: any LinearLayer
+    /// This rank's experts, `local` of them.
     let experts: [DenseMLP]
+    let local: Range<Int>
+    let numExperts: Int
     let topK: Int
 
-    init(router routerName: String, expert: (Int, String) -> String, config c: ModelConfig, columns: Range<Int>?,
+    init(router routerName: String, expert: (Int, String) -> String, config c: ModelConfig, plan: ShardPlan,
          weights w: any WeightStore) throws {
         guard c.numExperts > 0, (1...c.numExperts).contains(c.numExpertsPerToken) else {
             throw ModelFormatError.badConfig(path: w.location, reason: "experts per token \(c.numExpertsPerToken) must be between 1 and the \(c.numExperts) experts")
         }
         router = try w.head(routerName, outFeatures: c.numExperts, inFeatures: c.hiddenSize, rows: nil)
-        experts = try (0..<c.numExperts).map { e in
+        local = plan.experts(c.numExperts)
+        let columns = plan.expertColumns(c.intermediateSize)
+        experts = try local.map { e in
             try DenseMLP(gate: expert(e, "gate"), up: expert(e, "up"), down: expert(e, "down"), hidden: c.hiddenSize,
                          intermediate: c.intermediateSize, columns: columns, weights: w)
         }
+        numExperts = c.numExperts
         topK = c.numExpertsPerToken
     }
 
-    /// Per expert, the (token, weight) pairs routed to it.
+    /// Per expert (all of them), the (token, weight) pairs routed to it.
     func route(_ x: Tensor) -> [[(token: Int, weight: Float)]] {
-        let logits = router(x), count = experts.count
+        let logits = router(x), count = numExperts
         var routed = [[(token: Int, weight: Float)]](repeating: [], count: count)
         var probs = [Float](repeating: 0, count: count)
         for t in 0..<x.rowCount {
@@ -52,8 +60,8 @@ struct MixtureOfExperts: FeedForward {
     func callAsFunction(_ x: Tensor) -> Tensor {
         let out = Tensor(zeros: [x.rowCount, x.rowLength])
         let width = x.rowLength
-        for (e, tokens) in route(x).enumerated() where !tokens.isEmpty {
-            let y = experts[e](x.gatherRows(tokens.map(\.token)))
+        for (e, tokens) in route(x).enumerated() where local.contains(e) && !tokens.isEmpty {
+            let y = experts[e - local.lowerBound](x.gatherRows(tokens.map(\.token)))
             for (i, (t, weight)) in tokens.enumerated() {
                 let dst = out.row(t), src = y.row(i)
                 for j in 0..<width { dst[j] += weight * src[j] }

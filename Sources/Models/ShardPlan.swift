@@ -3,16 +3,20 @@ import ModelFormats
 
 /// Which part of the model this device holds: a contiguous run of layers (its pipeline stage)
 /// and a 1/tp slice of every layer's heads, MLP columns and vocabulary (its tensor-parallel
-/// rank). Models are written once against it; the single-device plan holds everything.
+/// rank); with expert parallelism, a 1/tp share of whole experts instead of a slice of each.
+/// Models are written once against it; the single-device plan holds everything.
 public struct ShardPlan: Sendable {
     public let numLayers: Int
     public let layers: Range<Int>
     public let tensorParallel: (any TensorParallelGroup)?
+    /// `--enable-expert-parallel`: the tensor-parallel ranks split the experts between them.
+    public let expertParallel: Bool
 
-    public init(numLayers: Int, layers: Range<Int>? = nil, tensorParallel: (any TensorParallelGroup)? = nil) {
+    public init(numLayers: Int, layers: Range<Int>? = nil, tensorParallel: (any TensorParallelGroup)? = nil, expertParallel: Bool = false) {
         self.numLayers = numLayers
         self.layers = layers ?? 0..<numLayers
         self.tensorParallel = tensorParallel
+        self.expertParallel = expertParallel
     }
 
     public static func whole(_ config: ModelConfig) -> ShardPlan { ShardPlan(numLayers: config.numLayers) }
@@ -28,6 +32,15 @@ public struct ShardPlan: Sendable {
         let base = n / tpSize, extra = n % tpSize
         let start = tpRank * base + min(tpRank, extra)
         return start..<(start + base + (tpRank < extra ? 1 : 0))
+    }
+
+    /// The experts this rank holds: a contiguous share under expert parallelism, else all.
+    public func experts(_ count: Int) -> Range<Int> { expertParallel ? slice(count) : 0..<count }
+
+    /// This rank's columns of an expert's (or the MLP's) intermediate size; nil: all of them.
+    /// Under expert parallelism a rank holds its experts whole.
+    public func expertColumns(_ intermediate: Int) -> Range<Int>? {
+        tpSize == 1 || expertParallel ? nil : slice(intermediate)
     }
 
     /// Attention heads of this rank (tp divides the heads).
@@ -80,6 +93,7 @@ public enum ShardPlanError: Error, CustomStringConvertible, Equatable {
     case invalidTensorParallel(tp: Int, heads: Int, kvHeads: Int, valid: [Int])
     case invalidPartition(partition: [Int], stages: Int, layers: Int)
     case tooManyStages(stages: Int, layers: Int)
+    case tooManyExpertRanks(tp: Int, experts: Int)
 
     public var description: String {
         switch self {
@@ -89,6 +103,8 @@ public enum ShardPlanError: Error, CustomStringConvertible, Equatable {
             "--pp-layer-partition \(partition.map(String.init).joined(separator: ",")) must give \(stages) positive layer counts summing to \(layers)"
         case .tooManyStages(let stages, let layers):
             "--pipeline-parallel-size \(stages) is more than the model's \(layers) layers"
+        case .tooManyExpertRanks(let tp, let experts):
+            "--enable-expert-parallel: --tensor-parallel-size \(tp) is more than the model's \(experts) experts"
         }
     }
 }

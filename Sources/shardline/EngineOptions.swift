@@ -45,6 +45,9 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("pp-layer-partition"), help: "Layers per pipeline stage, e.g. 4,4,5,3 (default: an even split).")
     var ppLayerPartition: String?
 
+    @Flag(name: .customLong("enable-expert-parallel"), help: "Mixture-of-experts models: the tensor-parallel ranks split the experts, each held whole, instead of slicing every expert.")
+    var enableExpertParallel = false
+
     @Option(name: .customLong("trace-file"), help: "Write a Chrome trace (Perfetto) of every device's batches here at shutdown.")
     var traceFile: String?
 
@@ -76,7 +79,7 @@ struct EngineOptions: ParsableArguments {
         guard tensorParallelSize >= 1 else { throw CLIError("--tensor-parallel-size must be at least 1") }
         guard pipelineParallelSize >= 1 else { throw CLIError("--pipeline-parallel-size must be at least 1") }
         return ParallelConfig(tensorParallelSize: tensorParallelSize, pipelineParallelSize: pipelineParallelSize,
-                              layerPartition: try ppLayerPartition.map(Self.layerPartition))
+                              layerPartition: try ppLayerPartition.map(Self.layerPartition), enableExpertParallel: enableExpertParallel)
     }
 
     /// `--pp-layer-partition` as layer counts (the engine checks them against the model).

@@ -42,6 +42,20 @@ import Testing
         }
     }
 
+    /// `--enable-expert-parallel`: Mixtral's ranks hold whole experts (their share) instead of
+    /// a slice of each, and still give the single-device tokens.
+    @Test func expertParallelGivesTheSingleDeviceTokens() throws {
+        let single = try Self.generate("tiny-mixtral", [])
+        try #require(single.status == 0, "\(single.stderr)")
+        for layout in [["-tp", "2"], ["-tp", "4"], ["-tp", "2", "-pp", "2"]] {
+            let result = try Self.generate("tiny-mixtral", layout + ["--enable-expert-parallel"])
+            #expect(result.status == 0, "\(layout): \(result.stderr)")
+            #expect(result.stdout == single.stdout, "expert parallel \(layout.joined(separator: " "))")
+            let experts = layout[1] == "4" ? "experts 2-3" : "experts 4-7"
+            #expect(result.stderr.contains("rank 1: stage layers") && result.stderr.contains(experts), "\(result.stderr)")
+        }
+    }
+
     @Test func startupPrintsOneLinePerWorkerAndTheGroupCapacity() throws {
         let result = try Self.generate("tiny-llama", ["-tp", "2", "-pp", "2"])
         #expect(result.status == 0, "\(result.stderr)")
