@@ -32,6 +32,16 @@ public struct GGUFTensor: @unchecked Sendable {
     /// The mapping the bytes live in: hold it to keep `bytes` valid.
     public var mapping: MappedFile { file }
 
+    /// Slab `index` of a 3-D tensor (its outermost dimension) as a 2-D tensor named
+    /// "name[index]", sharing the mapping: one expert of llama.cpp's merged `ffn_*_exps`
+    /// tensors. Nil when the tensor is not 3-D or `index` is out of range.
+    public func slab(_ index: Int) -> GGUFTensor? {
+        guard ne.count == 3, (0..<ne[2]).contains(index) else { return nil }
+        let size = rowBytes * ne[1], start = index * size
+        return GGUFTensor(name: "\(name)[\(index)]", type: type, ne: Array(ne.prefix(2)), offset: offset + start,
+                          fileOffset: fileOffset + start, bytes: UnsafeRawBufferPointer(rebasing: bytes[start..<(start + size)]), file: file)
+    }
+
     /// The tensor as a `TensorData` (row-major `shape`) for the plain types (F32, F16, BF16, F64,
     /// I8…I64); quantized types throw, since `DType` cannot describe them.
     public func tensorData() throws -> TensorData {

@@ -44,10 +44,21 @@ public struct GGUFWeightStore: WeightStore {
     }
 
     public var location: String { file.path }
-    public func contains(_ name: String) -> Bool { file.tensor(named: name) != nil }
+    public func contains(_ name: String) -> Bool { lookup(name) != nil }
+
+    /// A tensor by name; an expert's `blk.N.ffn_gate.E.weight` (how early Mixtral GGUFs store
+    /// experts) is also found as slab E of the merged `blk.N.ffn_gate_exps.weight` that
+    /// llama.cpp writes now.
+    func lookup(_ name: String) -> GGUFTensor? {
+        if let t = file.tensor(named: name) { return t }
+        let parts = name.split(separator: ".")
+        guard parts.count == 5, parts[0] == "blk", parts[4] == "weight", parts[2].hasPrefix("ffn_"), let expert = Int(parts[3]),
+              let merged = file.tensor(named: "blk.\(parts[1]).\(parts[2])_exps.weight") else { return nil }
+        return merged.slab(expert)
+    }
 
     func tensor(_ name: String, shape: [Int]) throws -> GGUFTensor {
-        let t = try file.requireTensor(named: name)
+        guard let t = lookup(name) else { return try file.requireTensor(named: name) }
         guard t.shape == shape else {
             throw ModelFormatError.badTensor(path: file.path, tensor: name, reason: "shape \(t.shape), the model needs \(shape)")
         }

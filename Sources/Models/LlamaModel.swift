@@ -91,8 +91,8 @@ public struct LlamaTensorNames: Sendable {
         }
     }
 
-    /// llama.cpp's GGUF names. Experts are the per-expert tensors of early Mixtral GGUFs
-    /// (`blk.N.ffn_gate.E.weight`); merged `ffn_*_exps` tensors are refused by name.
+    /// llama.cpp's GGUF names. Experts are named as early Mixtral GGUFs store them
+    /// (`blk.N.ffn_gate.E.weight`); the GGUF store also finds them in merged `ffn_*_exps` tensors.
     public static let gguf = LlamaTensorNames(embedding: "token_embd.weight", finalNorm: "output_norm.weight", lmHead: "output.weight") { i, role in
         let p = "blk.\(i)."
         switch role {
@@ -141,10 +141,6 @@ final class LlamaDecoderLayer: Sendable {
         output = try w.linear(name("o"), outFeatures: hidden, inFeatures: c.qSize, rows: nil, cols: whole ? nil : qRows)
         let inter = c.intermediateSize, columns = whole ? nil : plan.slice(inter)
         if c.numExperts > 0 {
-            let merged = "blk.\(index).ffn_gate_exps.weight"
-            guard !w.contains(merged) else {
-                throw ModelFormatError.badConfig(path: w.location, reason: "merged expert tensors ('\(merged)') are not supported yet; per-expert tensors are")
-            }
             feedForward = try MixtureOfExperts(router: name("router"), expert: { e, part in name("expert.\(e).\(part)") },
                                                config: c, plan: plan, weights: w)
         } else {

@@ -9,7 +9,9 @@ import Testing
 /// for GGML's interleaved RoPE), then loaded back: the logits must be the safetensors model's.
 @Suite struct LlamaGGUFTests {
     /// q and k in F16 (the quantized-row path, un-permuted by gathering rows), the rest F32.
-    static func gguf(from model: String, arch: String) throws -> GGUFFile {
+    /// Mixtral's experts as llama.cpp writes them now (one `ffn_*_exps` tensor per role, experts
+    /// outermost) or, with `mergedExperts: false`, as early Mixtral GGUFs did (`ffn_gate.E`).
+    static func gguf(from model: String, arch: String, mergedExperts: Bool = true) throws -> GGUFFile {
         let dir = Fixtures.path(model)
         let c = try ModelConfig.load(directory: dir)
         let checkpoint = try SafeTensorsCheckpoint(directory: dir)
@@ -23,6 +25,10 @@ import Testing
         w.add("\(arch).attention.head_count_kv", .uint32(UInt32(c.numKVHeads)))
         w.add("\(arch).rope.freq_base", .float32(Float(c.ropeTheta)))
         w.add("\(arch).attention.layer_norm_rms_epsilon", .float32(c.rmsNormEps))
+        if c.numExperts > 0 {
+            w.add("\(arch).expert_count", .uint32(UInt32(c.numExperts)))
+            w.add("\(arch).expert_used_count", .uint32(UInt32(c.numExpertsPerToken)))
+        }
         func floats(_ name: String) throws -> (shape: [Int], values: [Float]) {
             let t = try checkpoint.tensor(name)
             return (t.shape, try t.floats())
@@ -58,9 +64,23 @@ import Testing
             try f16(b + "attn_k.weight", p + "self_attn.k_proj.weight", permuteHeads: permute ? c.numKVHeads : nil)
             try f32(b + "attn_v.weight", p + "self_attn.v_proj.weight")
             try f32(b + "attn_output.weight", p + "self_attn.o_proj.weight")
-            try f32(b + "ffn_gate.weight", p + "mlp.gate_proj.weight")
-            try f32(b + "ffn_up.weight", p + "mlp.up_proj.weight")
-            try f32(b + "ffn_down.weight", p + "mlp.down_proj.weight")
+            if c.numExperts > 0 {
+                try f32(b + "ffn_gate_inp.weight", p + "block_sparse_moe.gate.weight")
+                for (role, hf) in [("gate", "w1"), ("up", "w3"), ("down", "w2")] {
+                    let experts = try (0..<c.numExperts).map { try floats(p + "block_sparse_moe.experts.\($0).\(hf).weight") }
+                    if mergedExperts {
+                        let shape = experts[0].shape
+                        w.addTensor(b + "ffn_\(role)_exps.weight", type: .f32, ne: [shape[1], shape[0], c.numExperts],
+                                    data: experts.flatMap(\.values).withUnsafeBytes { Array($0) })
+                    } else {
+                        for e in 0..<c.numExperts { try f32(b + "ffn_\(role).\(e).weight", p + "block_sparse_moe.experts.\(e).\(hf).weight") }
+                    }
+                }
+            } else {
+                try f32(b + "ffn_gate.weight", p + "mlp.gate_proj.weight")
+                try f32(b + "ffn_up.weight", p + "mlp.up_proj.weight")
+                try f32(b + "ffn_down.weight", p + "mlp.down_proj.weight")
+            }
             if c.attentionBias {
                 for x in ["q", "k", "v"] { try f32(b + "attn_\(x).bias", p + "self_attn.\(x)_proj.bias") }
             }
@@ -68,9 +88,10 @@ import Testing
         return try openGGUF(w.build().bytes, name: "\(model).gguf")
     }
 
-    @Test(arguments: [("tiny-llama", "llama"), ("tiny-qwen2", "qwen2")])
-    func aConvertedGGUFGivesTheSafetensorsLogits(model: String, arch: String) throws {
-        let file = try Self.gguf(from: model, arch: arch)
+    @Test(arguments: [("tiny-llama", "llama", true), ("tiny-qwen2", "qwen2", true), ("tiny-mixtral", "llama", true),
+                      ("tiny-mixtral", "llama", false)])
+    func aConvertedGGUFGivesTheSafetensorsLogits(model: String, arch: String, mergedExperts: Bool) throws {
+        let file = try Self.gguf(from: model, arch: arch, mergedExperts: mergedExperts)
         let fromGGUF = try ModelLoader.load(gguf: file, config: try ModelConfig(gguf: file))
         let dir = Fixtures.path(model)
         let fromSafetensors = try ModelLoader.load(directory: dir)
