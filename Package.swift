@@ -59,10 +59,21 @@ let package = Package(
         // scheduler against a simulated executor.
         .target(name: "Planner", dependencies: ["Engine"], resources: [.copy("Catalog")]),
         .target(name: "Bench", dependencies: [.product(name: "AsyncHTTPClient", package: "async-http-client")]),
+        // The data-parallel front door for replicas on several machines (HTTP in, HTTP out).
+        .target(
+            name: "Router",
+            dependencies: [
+                "Engine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .executableTarget(
             name: "shardline",
             dependencies: [
-                "Models", "ModelFormats", "Tokenizers", "Engine", "Distributed", "Server", "Bench", "Planner",
+                "Models", "ModelFormats", "Tokenizers", "Engine", "Distributed", "Server", "Bench", "Planner", "Router",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -83,6 +94,10 @@ let package = Package(
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
         .testTarget(name: "PlannerTests", dependencies: ["Planner", "Engine"]),
+        .testTarget(name: "RouterTests", dependencies: [
+            "Router", "Server", "Engine", "Distributed", "Models", "Tokenizers",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "ShardlineCLITests", dependencies: ["shardline"]),
     ],
     swiftLanguageModes: [.v6]

@@ -7,7 +7,7 @@ struct Shardline: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "shardline",
         abstract: "Shardline: an LLM inference and serving engine.",
-        subcommands: [GenerateCommand.self, ServeCommand.self, BenchModelCommand.self, BenchCommand.self,
+        subcommands: [GenerateCommand.self, ServeCommand.self, RouterCommand.self, BenchModelCommand.self, BenchCommand.self,
                       TraceSummaryCommand.self, BenchCollectivesCommand.self, PlanCommand.self, SimulateCommand.self, CalibrateCommand.self, WorkerCommand.self])
 
     /// Environment knobs are checked before any command runs: a bad value would otherwise be
