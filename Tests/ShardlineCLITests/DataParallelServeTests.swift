@@ -9,23 +9,11 @@ import Glibc
 @Suite(.serialized) struct DataParallelServeTests {
     @Test func twoTensorParallelReplicasServeOneDevicesGreedyText() throws {
         let model = GenerateCommandTests.fixtures.appendingPathComponent("tiny-llama").path
-        let port = UInt16.random(in: 20_000...40_000)
-        let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let server = Process()
-        server.executableURL = bundleDir.appendingPathComponent("shardline")
-        server.arguments = ["serve", "--model", model, "-dp", "2", "-tp", "2", "--routing", "round-robin", "--port", String(port),
-                            "--kv-cache-memory", "8MiB", "--max-model-len", "512"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
-
-        let ready = Date().addingTimeInterval(60)
-        while (try? HTTP.request(port: port, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").hasPrefix("HTTP/1.1 200")) != true {
-            try #require(Date() < ready && server.isRunning, "the server did not come up")
-            usleep(100_000)
-        }
-        let workers = DeadWorkerTests().childProcesses(of: server.processIdentifier)
+        let serve = try ServeProcess(["--model", model, "-dp", "2", "-tp", "2", "--routing", "round-robin",
+                                      "--kv-cache-memory", "8MiB", "--max-model-len", "512"])
+        defer { serve.kill() }
+        let server = serve.process, port = serve.port
+        let workers = serve.children
         #expect(workers.count == 2, "one worker per replica: \(workers)")
 
         // Round-robin: the two requests go to different replicas; both give the fixture's text.

@@ -9,23 +9,10 @@ import Glibc
 @Suite(.serialized) struct DeadWorkerTests {
     @Test func killingAWorkerFailsTheRequestTurnsHealthTo503AndEndsTheServer() throws {
         let model = GenerateCommandTests.fixtures.appendingPathComponent("tiny-llama").path
-        let port = UInt16.random(in: 20_000...40_000)
-        let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let server = Process()
-        server.executableURL = bundleDir.appendingPathComponent("shardline")
-        server.arguments = ["serve", "--model", model, "-tp", "2", "--port", String(port),
-                            "--kv-cache-memory", "8MiB", "--max-model-len", "512"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
-
-        let ready = Date().addingTimeInterval(60)
-        while (try? HTTP.request(port: port, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").hasPrefix("HTTP/1.1 200")) != true {
-            try #require(Date() < ready && server.isRunning, "the server did not come up")
-            usleep(100_000)
-        }
-        let worker = try #require(childProcesses(of: server.processIdentifier).first, "no worker process")
+        let serve = try ServeProcess(["--model", model, "-tp", "2", "--kv-cache-memory", "8MiB", "--max-model-len", "512"])
+        defer { serve.kill() }
+        let server = serve.process, port = serve.port
+        let worker = try #require(serve.children.first, "no worker process")
 
         let body = #"{"prompt":"Once upon a time","max_tokens":480,"ignore_eos":true,"stream":true}"#
         let stream = try HTTP.connect(port: port)
@@ -44,15 +31,6 @@ import Glibc
         if !server.isRunning { #expect(server.terminationStatus != 0) }
     }
 
-    func childProcesses(of parent: Int32) -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { pid in
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 2 && Int32(fields[1]) == parent
-        }
-    }
 }
 
 /// Just enough HTTP/1.1 over a socket to watch a stream arrive chunk by chunk.
