@@ -99,7 +99,12 @@ public final class RouterServer: Sendable {
     }
 
     private func forward(_ request: Request) async throws -> Response {
-        let body = Data(buffer: try await request.body.collect(upTo: 64 << 20))
+        let body: Data
+        do {
+            body = Data(buffer: try await request.body.collect(upTo: 64 << 20))
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            return Self.error(.contentTooLarge, "the request body is larger than the router's limit of 64 MiB")
+        }
         return try await forward(request, body: body, key: PromptKey.of(body))
     }
 
@@ -147,7 +152,8 @@ public final class RouterServer: Sendable {
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
-        let body: [String: Any] = ["error": ["message": message, "type": "ServiceUnavailableError", "param": NSNull(), "code": status.code]]
+        let type = status == .serviceUnavailable ? "ServiceUnavailableError" : "BadRequestError"
+        let body: [String: Any] = ["error": ["message": message, "type": type, "param": NSNull(), "code": status.code]]
         let data = (try? JSONSerialization.data(withJSONObject: body)) ?? Data()
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

@@ -64,6 +64,11 @@ struct OpenAIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return error.response
         } catch let error as HTTPError {
             return OpenAIError(error.status, error.body ?? "\(error.status.reasonPhrase)").response
+        } catch let error as any HTTPResponseError {
+            // NIO's too-many-bytes error from collecting a body past the limit, among others.
+            let message = error.status == .contentTooLarge
+                ? "the request body is larger than the server's limit of \(OpenAIServer.maxBodyBytes >> 20) MiB" : error.status.reasonPhrase
+            return OpenAIError(error.status, message).response
         } catch let error as DecodingError {
             return OpenAIError.badRequest("invalid JSON body: \(describe(error))").response
         } catch {

@@ -70,9 +70,12 @@ public final class OpenAIServer: Sendable {
 
     // MARK: helpers the routes share
 
+    /// The largest request body read; a larger one gets 413.
+    static let maxBodyBytes = 64 << 20
+
     func body(_ request: Request, _ context: BasicRequestContext) async throws -> Data {
         guard engine.isHealthy else { throw OpenAIError(.serviceUnavailable, "the engine is not running") }
-        let buffer = try await request.body.collect(upTo: 64 << 20)
+        let buffer = try await request.body.collect(upTo: Self.maxBodyBytes)
         return Data(buffer: buffer)
     }
 

@@ -110,6 +110,8 @@ let unreachable = "http://127.0.0.1:1"
             let r = try await client.post("/v1/completions", #"{"prompt":"x"}"#)
             #expect(r.status == 503 && r.text.contains("no backend could be reached"), "\(r.text)")
             #expect(try await client.execute(uri: "/health", method: .get) { $0.status.code } == 503)
+            let big = try await client.post("/v1/completions", #"{"prompt":""# + String(repeating: "a", count: 64 << 20) + #""}"#)
+            #expect(big.status == 413 && big.text.contains("larger than the router's limit"))
         }
         await router.checkHealth()
         #expect(router.healthyBackends.isEmpty)

@@ -50,6 +50,18 @@ import Testing
         }
     }
 
+    /// A body past the limit is a 413 in OpenAI's error shape (it was a 500 naming a NIO type),
+    /// and the server goes on serving.
+    @Test func aBodyOverTheLimitIs413() async throws {
+        let app = Application(router: try makeServer().router())
+        try await app.test(.router) { client in
+            let big = #"{"prompt":""# + String(repeating: "a", count: 64 << 20) + #"","max_tokens":1}"#
+            let r = try await client.post("/v1/completions", big)
+            #expect(r.status == 413 && r.text.contains("larger than the server's limit of 64 MiB"), "\(r.text.prefix(200))")
+            #expect(try await client.post("/v1/completions", #"{"prompt":"ok","max_tokens":1}"#).status == 200)
+        }
+    }
+
     @Test func chatWithoutATemplateIsAClearError() async throws {
         let app = Application(router: try makeServer().router())
         try await app.test(.router) { client in
