@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "Router",
             dependencies: [
-                "Engine",
+                "Engine", "Server",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Metrics", package: "swift-metrics"),

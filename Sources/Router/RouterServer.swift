@@ -3,6 +3,7 @@ import Engine
 import Foundation
 import Hummingbird
 import Logging
+import Server
 import Synchronization
 
 /// `shardline router`: the data-parallel front door for replicas on several machines. Each
@@ -55,8 +56,8 @@ public final class RouterServer: Sendable {
 
     public var healthyBackends: [String] { backends.filter(\.isHealthy).map(\.url) }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self)
         router.get("health") { _, _ in
             self.backends.contains(where: \.isHealthy) ? Response(status: .ok) : Self.error(.serviceUnavailable, "no backend is healthy")
         }
@@ -65,17 +66,17 @@ public final class RouterServer: Sendable {
                      body: .init(byteBuffer: ByteBuffer(string: self.metrics.render(loads: self.backends.map(\.load),
                                                                                    health: self.backends.map(\.isHealthy)))))
         }
-        router.get("v1/models") { request, _ in try await self.forward(request, body: nil, key: []) }
-        router.post("v1/completions") { request, _ in try await self.forward(request) }
-        router.post("v1/chat/completions") { request, _ in try await self.forward(request) }
-        router.post("tokenize") { request, _ in try await self.forward(request) }
-        router.post("detokenize") { request, _ in try await self.forward(request) }
+        router.get("v1/models") { request, _ in try await self.forward(request, body: nil, key: [], clientConnected: { true }) }
+        router.post("v1/completions") { request, context in try await self.forward(request, context) }
+        router.post("v1/chat/completions") { request, context in try await self.forward(request, context) }
+        router.post("tokenize") { request, context in try await self.forward(request, context) }
+        router.post("detokenize") { request, context in try await self.forward(request, context) }
         return router
     }
 
     public func application(logger: Logger = Logger(label: "shardline.router")) -> some ApplicationProtocol {
-        Application(router: router(), configuration: .init(address: .hostname(config.host, port: config.port), serverName: "shardline-router"),
-                    logger: logger)
+        Application(router: router(), server: .http1(configuration: .init(additionalChannelHandlers: [ClientCloseWatcher()])),
+                    configuration: .init(address: .hostname(config.host, port: config.port), serverName: "shardline-router"), logger: logger)
     }
 
     /// Checks every backend's `/health` once; a backend answering 200 is healthy.
@@ -98,19 +99,21 @@ public final class RouterServer: Sendable {
         }
     }
 
-    private func forward(_ request: Request) async throws -> Response {
+    private func forward(_ request: Request, _ context: ServerRequestContext) async throws -> Response {
         let body: Data
         do {
             body = Data(buffer: try await request.body.collect(upTo: 64 << 20))
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             return Self.error(.contentTooLarge, "the request body is larger than the router's limit of 64 MiB")
         }
-        return try await forward(request, body: body, key: PromptKey.of(body))
+        return try await forward(request, body: body, key: PromptKey.of(body), clientConnected: await context.clientConnected())
     }
 
     /// Sends the request to a backend, the next one if it cannot be reached, and streams back
-    /// whatever the backend answers (errors included).
-    private func forward(_ request: Request, body: Data?, key: [Int]) async throws -> Response {
+    /// whatever the backend answers (errors included). A client that leaves before the
+    /// response head (a non-streaming request still generating) cancels the upstream request,
+    /// which the replica sees as its own client leaving.
+    private func forward(_ request: Request, body: Data?, key: [Int], clientConnected: @escaping @Sendable () -> Bool) async throws -> Response {
         var tried = Set<Int>()
         while let index = pick(key, excluding: tried) {
             tried.insert(index)
@@ -123,7 +126,13 @@ public final class RouterServer: Sendable {
             backend.started()
             let response: HTTPClientResponse
             do {
-                response = try await http.execute(upstream, timeout: .milliseconds(Int64(config.requestTimeout * 1000)))
+                let prepared = upstream
+                response = try await untilClientLeaves(clientConnected) {
+                    try await self.http.execute(prepared, timeout: .milliseconds(Int64(self.config.requestTimeout * 1000)))
+                }
+            } catch is CancellationError {
+                backend.ended()
+                throw CancellationError()
             } catch {
                 backend.ended()
                 backend.setHealthy(false)
@@ -141,6 +150,21 @@ public final class RouterServer: Sendable {
             })
         }
         return Self.error(.serviceUnavailable, "no backend could be reached: \(backends.map(\.url).joined(separator: ", "))")
+    }
+
+    /// `work`, cancelled (CancellationError) if `clientConnected` turns false first; checked every 50 ms.
+    private func untilClientLeaves<T: Sendable>(_ clientConnected: @escaping @Sendable () -> Bool,
+                                                _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                while clientConnected() { try await Task.sleep(for: .milliseconds(50)) }
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw CancellationError() }
+            return value
+        }
     }
 
     /// The backend for a request, among the healthy ones not yet tried; nil when none is left.

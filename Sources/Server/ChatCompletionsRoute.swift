@@ -6,7 +6,7 @@ import Hummingbird
 struct ChatCompletionsRoute: Sendable {
     let server: OpenAIServer
 
-    func handle(_ body: Data) async throws -> Response {
+    func handle(_ body: Data, clientConnected: @escaping @Sendable () -> Bool = { true }) async throws -> Response {
         let req = try RequestBodyDecoder.decode(ChatCompletionRequest.self, from: body)
         let fields = try RequestBodyDecoder.decode(SamplingFields.self, from: body)
         try server.checkModel(req.model)
@@ -61,7 +61,7 @@ struct ChatCompletionsRoute: Sendable {
                 }
             }
         }
-        let output = try await run.finalOutputs()[0]
+        let output = try await run.finalOutputs(while: clientConnected)[0]
         let choices: [[String: Any]] = output.outputs.map { sample in
             ["index": sample.index, "message": ["role": "assistant", "content": sample.text],
              "logprobs": wantLogprobs ? OpenAIResponses.chatLogprobs(sample.logprobs, tokenizer: engine.tokenizer) : NSNull(),

@@ -6,7 +6,7 @@ import Hummingbird
 struct CompletionsRoute: Sendable {
     let server: OpenAIServer
 
-    func handle(_ body: Data) async throws -> Response {
+    func handle(_ body: Data, clientConnected: @escaping @Sendable () -> Bool = { true }) async throws -> Response {
         let req = try RequestBodyDecoder.decode(CompletionRequest.self, from: body)
         let fields = try RequestBodyDecoder.decode(SamplingFields.self, from: body)
         try server.checkModel(req.model)
@@ -62,7 +62,7 @@ struct CompletionsRoute: Sendable {
                 }
             }
         }
-        let outputs = try await run.finalOutputs()
+        let outputs = try await run.finalOutputs(while: clientConnected)
         var choices: [[String: Any]] = []
         var completionTokens = 0
         for (promptIndex, output) in outputs.enumerated() {

@@ -34,10 +34,16 @@ struct GenerationRun: Sendable {
         return merged
     }
 
-    /// Runs to the end and returns each prompt's final output, in prompt order.
-    func finalOutputs() async throws -> [RequestOutput] {
+    /// Runs to the end and returns each prompt's final output, in prompt order. Checks
+    /// `clientConnected` at every output: once it is false, leaving the loop ends the merged
+    /// stream, which aborts the engine requests (a client that timed out or gave up used to
+    /// keep its whole generation running).
+    func finalOutputs(while clientConnected: @Sendable () -> Bool = { true }) async throws -> [RequestOutput] {
         var last = [RequestOutput?](repeating: nil, count: prompts.count)
-        for try await (i, output) in outputs() { last[i] = output }
+        for try await (i, output) in outputs() {
+            guard clientConnected() else { throw CancellationError() }
+            last[i] = output
+        }
         return try last.map {
             guard let output = $0, output.finished else {
                 throw OpenAIError(.internalServerError, "the engine ended a request without finishing it")

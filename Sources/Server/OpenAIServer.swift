@@ -38,8 +38,8 @@ public final class OpenAIServer: Sendable {
         self.chat = chat
     }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self)
         router.add(middleware: OpenAIErrorMiddleware())
         router.get("health") { _, _ in
             self.engine.isHealthy ? Response(status: .ok) : OpenAIError(.serviceUnavailable, "the engine is not running").response
@@ -55,17 +55,17 @@ public final class OpenAIServer: Sendable {
         if let key = config.apiKey { v1.add(middleware: APIKeyMiddleware(key: key)) }
         v1.get("models") { _, _ in self.models() }
         v1.post("completions") { request, context in
-            try await CompletionsRoute(server: self).handle(try await self.body(request, context))
+            try await CompletionsRoute(server: self).handle(try await self.body(request, context), clientConnected: await context.clientConnected())
         }
         v1.post("chat/completions") { request, context in
-            try await ChatCompletionsRoute(server: self).handle(try await self.body(request, context))
+            try await ChatCompletionsRoute(server: self).handle(try await self.body(request, context), clientConnected: await context.clientConnected())
         }
         return router
     }
 
     public func application(logger: Logger = Logger(label: "shardline.server")) -> some ApplicationProtocol {
-        Application(router: router(), configuration: .init(address: .hostname(config.host, port: config.port), serverName: "shardline"),
-                    logger: logger)
+        Application(router: router(), server: .http1(configuration: .init(additionalChannelHandlers: [ClientCloseWatcher()])),
+                    configuration: .init(address: .hostname(config.host, port: config.port), serverName: "shardline"), logger: logger)
     }
 
     // MARK: helpers the routes share
@@ -73,7 +73,7 @@ public final class OpenAIServer: Sendable {
     /// The largest request body read; a larger one gets 413.
     static let maxBodyBytes = 64 << 20
 
-    func body(_ request: Request, _ context: BasicRequestContext) async throws -> Data {
+    func body(_ request: Request, _ context: ServerRequestContext) async throws -> Data {
         guard engine.isHealthy else { throw OpenAIError(.serviceUnavailable, "the engine is not running") }
         let buffer = try await request.body.collect(upTo: Self.maxBodyBytes)
         return Data(buffer: buffer)

@@ -8,6 +8,9 @@ import Router
 import Server
 import Testing
 import Tokenizers
+#if canImport(Glibc)
+import Glibc
+#endif
 
 enum Fixtures {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -20,13 +23,14 @@ func replica() throws -> OpenAIServer {
     var cache = CacheConfig()
     cache.kvCacheMemory = 8 << 20
     var scheduler = SchedulerConfig()
-    scheduler.maxModelLen = 512
+    scheduler.maxModelLen = 4096
     let tokenizer = try BPETokenizer(directory: URL(fileURLWithPath: Fixtures.path("tiny-llama")))
     let llm = try LocalEngine.make(model: try ModelLoader.load(directory: Fixtures.path("tiny-llama")), tokenizer: tokenizer,
                                    cache: cache, scheduler: scheduler)
     let metrics = ServerMetrics(modelName: "tiny")
-    return OpenAIServer(engine: EngineClient(engine: llm, observer: metrics),
-                        config: ServerConfig(servedModelName: "tiny", modelPath: "tiny-llama"), metrics: metrics, chat: nil)
+    var config = ServerConfig(servedModelName: "tiny", modelPath: "tiny-llama")
+    config.port = 0
+    return OpenAIServer(engine: EngineClient(engine: llm, observer: metrics), config: config, metrics: metrics, chat: nil)
 }
 
 /// Runs `body` with `count` live replicas and their base URLs.
@@ -34,8 +38,7 @@ func withReplicas(_ count: Int, _ body: @escaping @Sendable ([OpenAIServer], [St
     @Sendable func start(_ started: [OpenAIServer], _ urls: [String]) async throws {
         guard started.count < count else { return try await body(started, urls) }
         let server = try replica()
-        let app = Application(router: server.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
-        try await app.test(.live) { client in
+        try await server.application().test(.live) { client in
             try await start(started + [server], urls + ["http://127.0.0.1:\(try #require(client.port))"])
         }
     }
@@ -72,8 +75,11 @@ let unreachable = "http://127.0.0.1:1"
                 let r = try await client.post("/v1/completions", body)
                 #expect(r.status == 200 && text(r.text) == text(expected.text) && text(r.text) != nil, "\(r.text)")
                 #expect(router.healthyBackends == [urls[0]])
-                let stream = try await client.post("/v1/completions", #"{"prompt":"Hi","max_tokens":3,"stream":true}"#)
-                #expect(stream.status == 200 && stream.text.hasSuffix("data: [DONE]\n\n") && stream.text.components(separatedBy: "data: {").count == 4)
+                // Streamed through, the events add up to the whole answer.
+                let stream = try await client.post("/v1/completions", #"{"prompt":"The capital of France is","max_tokens":8,"temperature":0,"stream":true}"#)
+                let streamed = stream.text.components(separatedBy: "\n").filter { $0.hasPrefix("data: {") }
+                    .compactMap { text(String($0.dropFirst(6))) }.joined()
+                #expect(stream.status == 200 && stream.text.hasSuffix("data: [DONE]\n\n") && streamed == text(expected.text), "\(stream.text)")
                 let wrong = try await client.post("/v1/completions", #"{"prompt":"x","model":"nope"}"#)
                 #expect(wrong.status == 404 && wrong.text.contains("does not exist"))
                 let models = try await client.execute(uri: "/v1/models", method: .get) { String(buffer: $0.body) }
@@ -103,6 +109,30 @@ let unreachable = "http://127.0.0.1:1"
         }
     }
 
+    /// A non-streaming client that hangs up before its answer: the router cancels the upstream
+    /// request, and the replica aborts the generation.
+    @Test func aClientLeavingANonStreamingRequestAbortsItOnTheReplica() async throws {
+        try await withReplicas(1) { servers, urls in
+            let router = RouterServer(config: .init(backends: urls, routing: .leastLoaded))
+            defer { Task { await router.shutdown() } }
+            try await router.application().test(.live) { client in
+                let fd = try connect(port: try #require(client.port))
+                let body = #"{"prompt":"The capital of France is","max_tokens":4000,"ignore_eos":true}"#
+                let request = "POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                _ = request.withCString { send(fd, $0, strlen($0), 0) }
+                let engine = servers[0].engine
+                let started = Date().addingTimeInterval(10)
+                while engine.stats.numRunning == 0 && Date() < started { try await Task.sleep(for: .milliseconds(5)) }
+                #expect(engine.stats.numRunning == 1, "the request never ran")
+                close(fd)
+                let deadline = Date().addingTimeInterval(10)
+                while Date() < deadline && engine.stats.numRunning > 0 { try await Task.sleep(for: .milliseconds(20)) }
+                let metrics = servers[0].metrics.render()
+                #expect(metrics.contains(#"finished_reason="abort"} 1"#) && metrics.contains(#"finished_reason="length"} 0"#), "\(metrics)")
+            }
+        }
+    }
+
     @Test func withNoReachableReplicaRequestsAndHealthAre503() async throws {
         let router = RouterServer(config: .init(backends: [unreachable], routing: .leastLoaded))
         defer { Task { await router.shutdown() } }
@@ -116,4 +146,17 @@ let unreachable = "http://127.0.0.1:1"
         await router.checkHealth()
         #expect(router.healthyBackends.isEmpty)
     }
+}
+
+func connect(port: Int) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let rc = withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
+    return fd
 }

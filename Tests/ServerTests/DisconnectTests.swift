@@ -42,6 +42,35 @@ import Glibc
     }
 }
 
+extension DisconnectTests {
+    /// A non-streaming request writes nothing until it ends; its client closing the connection
+    /// must still abort it (the server's pipeline watches for the end of the client's input).
+    @Test func closingTheConnectionAbortsANonStreamingRequest() async throws {
+        let server = try makeServer(maxModelLen: 4096)
+        try await server.application().test(.live) { client in
+            let port = try #require(client.port)
+            let body = #"{"prompt":"The capital of France is","max_tokens":4000,"ignore_eos":true}"#
+            let fd = try connectLoopback(port: port)
+            let request = "POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            _ = request.withCString { send(fd, $0, strlen($0), 0) }
+            let started = Date().addingTimeInterval(10)
+            while server.engine.stats.numRunning == 0 && Date() < started { try await Task.sleep(for: .milliseconds(5)) }
+            #expect(server.engine.stats.numRunning == 1, "the request never ran")
+            close(fd)
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline && (server.engine.stats.numRunning > 0 || server.engine.stats.kvCacheUsage > 0) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(server.engine.stats.numRunning == 0 && server.engine.stats.kvCacheUsage == 0)
+            let metrics = server.metrics.render()
+            #expect(metrics.contains(#"shardline:request_success_total{model_name="tiny",finished_reason="abort"} 1"#), "\(metrics)")
+            #expect(metrics.contains(#"shardline:request_success_total{model_name="tiny",finished_reason="length"} 0"#))
+            // A client that stays connected is served to the end.
+            #expect(try await client.post("/v1/completions", #"{"prompt":"ok","max_tokens":2}"#).status == 200)
+        }
+    }
+}
+
 func connectLoopback(port: Int) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     var addr = sockaddr_in()

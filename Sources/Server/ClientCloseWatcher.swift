@@ -1,0 +1,48 @@
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// Notices a client that closes its connection while its request runs. Hummingbird allows
+/// remote half-closure, so the end of the client's input arrives as `inputClosed` and the
+/// channel stays active; a non-streaming generation writes nothing until it ends, so nothing
+/// else would notice. Like vLLM (uvicorn's `http.disconnect`), the end of input counts as the
+/// client leaving. One per connection, in the HTTP/1 pipeline.
+public final class ClientCloseWatcher: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
+    public typealias InboundIn = Never  // parts pass through untouched
+
+    private let closed = Atomic<Bool>(false)
+    public var clientClosed: Bool { closed.load(ordering: .relaxed) }
+
+    public init() {}
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) { context.fireChannelRead(data) }
+
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .inputClosed? = event as? ChannelEvent { closed.store(true, ordering: .relaxed) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        closed.store(true, ordering: .relaxed)
+        context.fireChannelInactive()
+    }
+}
+
+/// The request context of Shardline's routes: Hummingbird's core context plus the connection,
+/// whose `ClientCloseWatcher` says whether the client is still there.
+public struct ServerRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// A probe that turns false once the client has closed its connection; always true where the
+    /// pipeline has no watcher (in-process tests).
+    public func clientConnected() async -> @Sendable () -> Bool {
+        guard let watcher = try? await channel.pipeline.handler(type: ClientCloseWatcher.self).get() else { return { true } }
+        return { !watcher.clientClosed }
+    }
+}
