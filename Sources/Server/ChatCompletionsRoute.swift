@@ -7,10 +7,10 @@ struct ChatCompletionsRoute: Sendable {
     let server: OpenAIServer
 
     func handle(_ body: Data, clientConnected: @escaping @Sendable () -> Bool = { true }) async throws -> Response {
-        let req = try RequestBodyDecoder.decode(ChatCompletionRequest.self, from: body)
-        let fields = try RequestBodyDecoder.decode(SamplingFields.self, from: body)
+        let decoded = try RequestBodyDecoder.decode(RequestFields<ChatCompletionRequest>.self, from: body)
+        let req = decoded.route, fields = decoded.sampling
         try server.checkModel(req.model)
-        try RequestBodyDecoder.decode(UnsupportedFields.self, from: body).check()
+        try decoded.unsupported.get().check()
         guard !req.messages.isEmpty else { throw OpenAIError.badRequest("messages must not be empty", param: "messages") }
         for m in req.messages where !["system", "user", "assistant", "tool", "developer"].contains(m.role) {
             throw OpenAIError.badRequest("unknown message role '\(m.role)'; expected system, user, assistant, tool or developer", param: "messages")

@@ -7,10 +7,10 @@ struct CompletionsRoute: Sendable {
     let server: OpenAIServer
 
     func handle(_ body: Data, clientConnected: @escaping @Sendable () -> Bool = { true }) async throws -> Response {
-        let req = try RequestBodyDecoder.decode(CompletionRequest.self, from: body)
-        let fields = try RequestBodyDecoder.decode(SamplingFields.self, from: body)
+        let decoded = try RequestBodyDecoder.decode(RequestFields<CompletionRequest>.self, from: body)
+        let req = decoded.route, fields = decoded.sampling
         try server.checkModel(req.model)
-        try RequestBodyDecoder.decode(UnsupportedFields.self, from: body).check()
+        try decoded.unsupported.get().check()
         let engine = server.engine
         let params = try req.samplingParams(fields)
         let prompts: [[Int]]

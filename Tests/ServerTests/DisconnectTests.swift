@@ -28,14 +28,7 @@ import Glibc
             }
             #expect(received.contains("200 OK") && received.contains("data: "))
             close(fd)
-            let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline && (server.engine.stats.numRunning > 0 || server.engine.stats.kvCacheUsage > 0) {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            #expect(server.engine.stats.numRunning == 0 && server.engine.stats.kvCacheUsage == 0)
-            let metrics = server.metrics.render()
-            #expect(metrics.contains(#"shardline:request_success_total{model_name="tiny",finished_reason="abort"} 1"#))
-            #expect(metrics.contains(#"shardline:request_success_total{model_name="tiny",finished_reason="length"} 0"#))
+            try await expectOneAbortAndNothingHeld(server)
             // The server keeps serving.
             #expect(try await client.post("/v1/completions", #"{"prompt":"ok","max_tokens":2}"#).status == 200)
         }
@@ -57,18 +50,26 @@ extension DisconnectTests {
             while server.engine.stats.numRunning == 0 && Date() < started { try await Task.sleep(for: .milliseconds(5)) }
             #expect(server.engine.stats.numRunning == 1, "the request never ran")
             close(fd)
-            let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline && (server.engine.stats.numRunning > 0 || server.engine.stats.kvCacheUsage > 0) {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            #expect(server.engine.stats.numRunning == 0 && server.engine.stats.kvCacheUsage == 0)
-            let metrics = server.metrics.render()
-            #expect(metrics.contains(#"shardline:request_success_total{model_name="tiny",finished_reason="abort"} 1"#), "\(metrics)")
-            #expect(metrics.contains(#"shardline:request_success_total{model_name="tiny",finished_reason="length"} 0"#))
+            try await expectOneAbortAndNothingHeld(server)
             // A client that stays connected is served to the end.
             #expect(try await client.post("/v1/completions", #"{"prompt":"ok","max_tokens":2}"#).status == 200)
         }
     }
+}
+
+/// Within 10 s the server holds nothing (no running request, no KV block), and its one request
+/// ended as an abort, not by reaching its length.
+func expectOneAbortAndNothingHeld(_ server: OpenAIServer, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+    let deadline = Date().addingTimeInterval(10)
+    while Date() < deadline && (server.engine.stats.numRunning > 0 || server.engine.stats.kvCacheUsage > 0) {
+        try await Task.sleep(for: .milliseconds(20))
+    }
+    #expect(server.engine.stats.numRunning == 0 && server.engine.stats.kvCacheUsage == 0, sourceLocation: sourceLocation)
+    let metrics = server.metrics.render()
+    #expect(metrics.contains(#"shardline:request_success_total{model_name="tiny",finished_reason="abort"} 1"#), "\(metrics)",
+            sourceLocation: sourceLocation)
+    #expect(metrics.contains(#"shardline:request_success_total{model_name="tiny",finished_reason="length"} 0"#),
+            sourceLocation: sourceLocation)
 }
 
 func connectLoopback(port: Int) throws -> Int32 {
